@@ -1,0 +1,51 @@
+import { once } from 'node:events';
+import { spawn } from 'node:child_process';
+import type { AddressInfo, Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { listen, RESPONSE } from '../part1/webserver1.ts';
+import { visible } from './lib/wire.ts';
+
+const script = fileURLToPath(new URL('./telnet.ts', import.meta.url));
+let server: Server;
+let port: number;
+
+beforeEach(async () => {
+  server = await listen(0, '127.0.0.1', () => {});
+  port = (server.address() as AddressInfo).port;
+});
+afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+/** Runs the telnet script with `input` on its stdin; resolves with its exit code, stdout and stderr. */
+async function telnet(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdin.end(input);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+it('sends each line with CRLF and shows the response with CR and LF visible', async () => {
+  const result = await telnet(['127.0.0.1', String(port)], 'GET /hello HTTP/1.1\n\n');
+  expect(result.stdout).toBe(visible(RESPONSE));
+  expect(result.stdout.split('\n')[0]).toBe('HTTP/1.1 200 OK\\r\\n');
+  expect(result.stderr).toContain('Connection closed by the server.');
+  expect(result.code).toBe(0);
+});
+
+it('--raw prints the bytes as they are', async () => {
+  const result = await telnet(['--raw', '127.0.0.1', String(port)], 'GET /hello HTTP/1.1\n\n');
+  expect(result.stdout).toBe(RESPONSE.toString('latin1'));
+});
+
+it('says in one line when nothing listens', async () => {
+  const closed = port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server = await listen(0, '127.0.0.1', () => {}); // something for afterEach to close
+  const result = await telnet(['127.0.0.1', String(closed)], '');
+  expect(result.stderr.trim()).toBe(`Cannot connect to 127.0.0.1:${closed}: connection refused (is the server running? try npm run part1)`);
+  expect(result.code).toBe(1);
+});
