@@ -1,0 +1,447 @@
+/**
+ * Lessons never drift: the check behind `npm test`, `npm run docs` and
+ * `npm run docs -- --fix`.
+ *
+ * A lesson is a markdown file: `partN/README.md`, `partN/lessons/*.md` or
+ * `docs/*.md`. Two kinds of fenced code block in a lesson are checked, named
+ * by words in the block's info string (the first word stays the language, so
+ * GitHub still highlights the block):
+ *
+ *   ```ts file=part1/webserver1.ts region=response
+ *     The block equals the lines strictly between `// #region response` and
+ *     the next `// #endregion` of that file (`<!-- #region x -->` and
+ *     `# #region x` markers work too), common indentation removed. Without
+ *     `region=`, the block equals the whole file. Only trailing newlines may
+ *     differ. `--fix` rewrites such a block from its source.
+ *
+ *   ```text transcript=part1/transcripts/curl [style=curl]
+ *     The block shows golden transcript `curl` of `part1/transcripts/
+ *     transcripts.json`: the request's lines in a row, and later the
+ *     response's lines in a row (other lines, like telnet's chatter, may stand
+ *     around them). `style=curl` first strips curl -v's `> ` and `< ` markers
+ *     and drops its `* ` info lines. Never fixed automatically: a person picks
+ *     what to show around the bytes.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import MarkdownIt from 'markdown-it';
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import { loadTranscripts, type Transcript } from './transcripts.ts';
+
+/** One failed check, ready to print. */
+export interface Problem {
+  /** The lesson, relative to the repo root with `/` separators: `part1/README.md`. */
+  lesson: string;
+  /** 1-based line of the block's opening fence. */
+  line: number;
+  /** One line, `LESSON:LINE: ...`, e.g. `part1/README.md:42: block shows part1/webserver1.ts#response but differs from the source`. */
+  message: string;
+  /** A short unified diff or the missing lines; '' when the message says it all. */
+  details: string;
+  /** True when `fixLessons` can rewrite the block from its source. */
+  fixable: boolean;
+}
+
+/** A fenced code block of a lesson, as {@link findBlocks} returns it. */
+export interface LessonBlock {
+  /** 1-based line of the opening fence. */
+  line: number;
+  /** The whole info string: `ts file=part1/webserver1.ts region=response`. */
+  info: string;
+  /** The first word of the info string unless it is a `key=value`: `ts`. '' when there is none. */
+  lang: string;
+  /** The `key=value` words of the info string: `{ file: 'part1/webserver1.ts', region: 'response' }`. */
+  attrs: Record<string, string>;
+  /** The block's text, as markdown-it reads it (container indentation removed). */
+  content: string;
+  /** 0-based [opening fence line, line after the closing fence), from markdown-it. */
+  map: [number, number];
+  /** The fence itself: ``` or ~~~ (or longer). */
+  markup: string;
+}
+
+/** A file or region of project code, as {@link readSource} returns it. */
+export interface Source {
+  /** The text a block must show (common indentation removed, no trailing newline). */
+  text: string;
+  /** 1-based line of the file where `text` starts (for links to `#L12` on the site). */
+  firstLine: number;
+  /** 1-based line of the file where `text` ends. */
+  lastLine: number;
+}
+
+/** The `part1`, `part2`, ... folders of `root`, in numeric order. */
+export function findParts(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && /^part\d+$/.test(entry.name))
+    .map((entry) => entry.name)
+    .sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+}
+
+/**
+ * Every lesson under `root`, relative with `/` separators, in reading order:
+ * for each part its README.md then its lessons/*.md (sorted by name), then docs/*.md.
+ */
+export function findLessons(root: string): string[] {
+  const lessons: string[] = [];
+  for (const part of findParts(root)) {
+    if (existsSync(join(root, part, 'README.md'))) lessons.push(`${part}/README.md`);
+    lessons.push(...markdownFiles(root, `${part}/lessons`));
+  }
+  lessons.push(...markdownFiles(root, 'docs'));
+  return lessons;
+}
+
+function markdownFiles(root: string, dir: string): string[] {
+  const full = join(root, dir);
+  if (!existsSync(full)) return [];
+  return readdirSync(full, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
+    .map((entry) => `${dir}/${entry.name}`)
+    .sort();
+}
+
+/**
+ * Splits an info string into its language (the first word, unless it is a
+ * `key=value`) and its `key=value` words. Never throws.
+ */
+export function parseInfo(info: string): { lang: string; attrs: Record<string, string> } {
+  const words = info.trim().split(/\s+/).filter(Boolean);
+  const lang = words[0] && !words[0].includes('=') ? words[0] : '';
+  const attrs: Record<string, string> = {};
+  for (const word of words) {
+    const at = word.indexOf('=');
+    if (at > 0) attrs[word.slice(0, at)] = word.slice(at + 1);
+  }
+  return { lang, attrs };
+}
+
+// One parser for every lesson: markdown-it knows where fences really are
+// (not inside an indented block, inside a list item, ...), better than a regex would.
+const parser = new MarkdownIt();
+
+/** Every fenced code block of a markdown text, in order. */
+export function findBlocks(markdown: string): LessonBlock[] {
+  const blocks: LessonBlock[] = [];
+  for (const token of parser.parse(markdown, {})) {
+    if (token.type !== 'fence' || !token.map) continue;
+    const { lang, attrs } = parseInfo(token.info);
+    blocks.push({
+      line: token.map[0] + 1,
+      info: token.info,
+      lang,
+      attrs,
+      content: token.content,
+      map: [token.map[0], token.map[1]],
+      markup: token.markup,
+    });
+  }
+  return blocks;
+}
+
+const REGION = /(?:\/\/|<!--|#)\s*#region\s+(\S+)/;
+const ENDREGION = /(?:\/\/|<!--|#)\s*#endregion\b/;
+
+/**
+ * Reads what a `file=` block must show: the whole file, or with `region` the
+ * lines strictly between the line with `#region REGION` and the next line
+ * with `#endregion`, common leading indentation removed.
+ *
+ * @param root repo root
+ * @param file path relative to `root`, `/` separators
+ * @throws Error with a one-line message when the file, or the region in it, does not exist
+ */
+export function readSource(root: string, file: string, region?: string): Source {
+  const full = join(root, file);
+  if (!isFileInside(root, file)) throw new Error(`${file} does not exist`);
+  const lines = readFileSync(full, 'utf8').split('\n');
+  if (region === undefined) {
+    return { text: trimTrailingNewlines(lines.join('\n')), firstLine: 1, lastLine: lines.length };
+  }
+  const start = lines.findIndex((line) => regionName(line) === region);
+  if (start === -1) throw new Error(`${file} has no region ${region} (mark it with // #region ${region} ... // #endregion)`);
+  const end = lines.findIndex((line, i) => i > start && ENDREGION.test(line));
+  if (end === -1) throw new Error(`${file}: region ${region} has no #endregion after its #region line ${start + 1}`);
+  return { text: dedent(lines.slice(start + 1, end)).join('\n'), firstLine: start + 2, lastLine: end };
+}
+
+function regionName(line: string): string | undefined {
+  const match = REGION.exec(line);
+  // `<!-- #region x-->` glues the comment's end to the name.
+  return match ? match[1]!.replace(/-->$/, '') : undefined;
+}
+
+/** True when `file` (relative) names a regular file that does not climb out of `root`. */
+function isFileInside(root: string, file: string): boolean {
+  const normal = posix.normalize(file);
+  if (normal.startsWith('../') || normal === '..' || posix.isAbsolute(normal)) return false;
+  try {
+    return statSync(join(root, normal)).isFile();
+  } catch {
+    return false; // missing, or a dangling name: both mean "does not exist" to a lesson
+  }
+}
+
+/** Removes the leading whitespace every non-blank line shares; blank lines become ''. */
+function dedent(lines: string[]): string[] {
+  let common: string | undefined;
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const indent = /^[ \t]*/.exec(line)![0];
+    if (common === undefined) common = indent;
+    else while (!indent.startsWith(common)) common = common.slice(0, -1);
+  }
+  const cut = common?.length ?? 0;
+  return lines.map((line) => (line.trim() === '' ? '' : line.slice(cut)));
+}
+
+function trimTrailingNewlines(text: string): string {
+  return text.replace(/(?:\r?\n)+$/, '');
+}
+
+/**
+ * Lines of a text as a lesson shows them: split on LF, one trailing CR per
+ * line dropped. The empty piece after a final LF is not a line, but an empty
+ * line before it is (the blank line that ends a head).
+ */
+export function textLines(text: string): string[] {
+  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+/**
+ * curl -v shows what it sends after `> `, what it receives after `< ` and its
+ * own remarks after `* `. Keep the bytes, drop the remarks.
+ */
+function stripCurlMarkers(lines: string[]): string[] {
+  return lines
+    .filter((line) => !line.startsWith('* '))
+    .map((line) => (line === '>' || line === '<' ? '' : line.startsWith('> ') || line.startsWith('< ') ? line.slice(2) : line));
+}
+
+/** Where `run` fits `lines` best from `from` on: the start with the most equal lines. */
+function bestAlignment(lines: string[], run: string[], from: number): { start: number; equal: number } {
+  let best = { start: from, equal: -1 };
+  for (let start = from; start < Math.max(lines.length, from + 1); start++) {
+    let equal = 0;
+    for (let j = 0; j < run.length; j++) if (lines[start + j] === run[j]) equal++;
+    if (equal > best.equal) best = { start, equal };
+    if (equal === run.length) break; // the first complete run leaves the most room after it
+  }
+  return best;
+}
+
+/** Shows which lines of `run` the block lacks, as a small diff against the block's closest lines. */
+function describeMissing(label: string, lines: string[], run: string[], start: number): string {
+  const show = (line: string | undefined) => (line === undefined ? '(end of block)' : line === '' ? '(empty line)' : line);
+  const out = [`${label}, ${run.length} line${run.length === 1 ? '' : 's'} in a row (- expected, + the block has):`];
+  for (let j = 0; j < run.length; j++) {
+    const has = lines[start + j];
+    if (has === run[j]) out.push(`  ${show(run[j])}`);
+    else if (has === undefined && lines[start + j - 1] === undefined && j > 0) out.push(`- ${show(run[j])}`);
+    else out.push(`- ${show(run[j])}`, `+ ${show(has)}`);
+  }
+  return out.join('\n');
+}
+
+/**
+ * Checks the lines of a block against a transcript. Returns '' when the
+ * request's lines stand in a row and the response's lines stand in a row
+ * after them, else the missing lines.
+ */
+export function matchTranscript(blockLines: string[], request: string, response: string, names = { request: 'request', response: 'response' }): string {
+  const requestRun = textLines(request);
+  const responseRun = textLines(response);
+  let after = 0;
+  const problems: string[] = [];
+  if (requestRun.length > 0) {
+    const found = bestAlignment(blockLines, requestRun, 0);
+    if (found.equal === requestRun.length) after = found.start + requestRun.length;
+    else problems.push(describeMissing(`the request ${names.request}`, blockLines, requestRun, found.start));
+  }
+  if (responseRun.length > 0) {
+    const found = bestAlignment(blockLines, responseRun, after);
+    if (found.equal !== responseRun.length) {
+      const label = after > 0 ? `the response ${names.response}, after the request` : `the response ${names.response}`;
+      problems.push(describeMissing(label, blockLines, responseRun, found.start));
+    }
+  }
+  return problems.join('\n');
+}
+
+/** What a check found: a problem, and for a fixable one the text the block should have. */
+interface Finding {
+  problem: Problem;
+  replacement?: string;
+}
+
+/** Reads each transcripts.json once per run. */
+type TranscriptCache = Map<string, Transcript[] | Error>;
+
+function checkBlock(root: string, lesson: string, block: LessonBlock, transcripts: TranscriptCache): Finding[] {
+  const findings: Finding[] = [];
+  const at = `${lesson}:${block.line}`;
+  const problem = (message: string, details = '', fixable = false): Problem => ({ lesson, line: block.line, message: `${at}: ${message}`, details, fixable });
+  const { file, region, transcript } = block.attrs;
+
+  if (region !== undefined && file === undefined) {
+    findings.push({ problem: problem(`block has region=${region} but no file=`) });
+  }
+  if (file !== undefined) {
+    const shown = region === undefined ? file : `${file}#${region}`;
+    try {
+      const source = readSource(root, file, region);
+      const actual = trimTrailingNewlines(block.content);
+      if (actual !== source.text) {
+        const diff = createTwoFilesPatch(`${shown} (source)`, `${at} (block)`, `${source.text}\n`, `${actual}\n`, undefined, undefined, {
+          context: 2,
+          headerOptions: FILE_HEADERS_ONLY,
+        });
+        findings.push({ problem: problem(`block shows ${shown} but differs from the source`, shorten(diff.trimEnd(), 40), true), replacement: source.text });
+      }
+    } catch (error) {
+      findings.push({ problem: problem(`block shows ${shown} but ${(error as Error).message}`) });
+    }
+  }
+  if (transcript !== undefined) {
+    const dir = posix.dirname(transcript);
+    const name = posix.basename(transcript);
+    let loaded = transcripts.get(dir);
+    if (!loaded) {
+      try {
+        if (!isFileInside(root, `${dir}/transcripts.json`)) throw new Error(`${dir}/transcripts.json does not exist`);
+        loaded = loadTranscripts(join(root, dir));
+      } catch (error) {
+        loaded = error as Error;
+      }
+      transcripts.set(dir, loaded);
+    }
+    const entry = loaded instanceof Error ? undefined : loaded.find((t) => t.name === name);
+    if (loaded instanceof Error) {
+      findings.push({ problem: problem(`transcript ${transcript}: ${loaded.message}`) });
+    } else if (!entry) {
+      findings.push({ problem: problem(`transcript ${transcript}: ${dir}/transcripts.json has no entry named ${name}`) });
+    } else {
+      let lines = textLines(block.content);
+      if (block.attrs.style === 'curl') lines = stripCurlMarkers(lines);
+      const missing = matchTranscript(lines, entry.requestBytes.toString('utf8'), entry.responseBytes.toString('utf8'), {
+        request: `${dir}/${entry.request}`,
+        response: `${dir}/${entry.response}`,
+      });
+      const hint =
+        block.attrs.style !== 'curl' && lines.some((line) => /^[<>]( |$)/.test(line))
+          ? '\n(the block has curl -v\'s "> " and "< " markers: add style=curl to its info string)'
+          : '';
+      if (missing) findings.push({ problem: problem(`transcript ${transcript} not found in the block`, missing + hint) });
+    }
+  }
+  return findings;
+}
+
+function shorten(text: string, maxLines: number): string {
+  const lines = text.split('\n');
+  return lines.length <= maxLines ? text : [...lines.slice(0, maxLines), `... (${lines.length - maxLines} more lines)`].join('\n');
+}
+
+function checkLessonFindings(root: string, lesson: string, transcripts: TranscriptCache): { markdown: string; blocks: LessonBlock[]; findings: Map<LessonBlock, Finding[]> } {
+  const markdown = readFileSync(join(root, lesson), 'utf8');
+  const blocks = findBlocks(markdown);
+  const findings = new Map<LessonBlock, Finding[]>();
+  for (const block of blocks) {
+    const found = checkBlock(root, lesson, block, transcripts);
+    if (found.length > 0) findings.set(block, found);
+  }
+  return { markdown, blocks, findings };
+}
+
+/**
+ * Checks every `file=` and `transcript=` block of one lesson.
+ *
+ * @param root repo root
+ * @param lesson path relative to `root`, `/` separators
+ * @returns the problems, in the lesson's order; [] when the lesson is in step with the code
+ * @throws when the lesson itself cannot be read
+ */
+export function checkLesson(root: string, lesson: string): Problem[] {
+  const { findings } = checkLessonFindings(root, lesson, new Map());
+  return [...findings.values()].flat().map((finding) => finding.problem);
+}
+
+/**
+ * Checks every lesson of {@link findLessons}. Never throws for a drifted,
+ * unknown or broken reference: each is a {@link Problem}.
+ *
+ * @returns the problems, lesson by lesson; [] when every lesson is in step with the code
+ */
+export function checkLessons(root: string): Problem[] {
+  const transcripts: TranscriptCache = new Map();
+  return findLessons(root).flatMap((lesson) =>
+    [...checkLessonFindings(root, lesson, transcripts).findings.values()].flat().map((finding) => finding.problem),
+  );
+}
+
+/**
+ * Rewrites every drifted `file=` block of every lesson from its source, in
+ * place, and checks again.
+ *
+ * @returns `fixed`: the problems it repaired; `remaining`: what a person must
+ *   fix (transcripts, unknown files or regions), as {@link checkLessons} now reports it
+ */
+export function fixLessons(root: string): { fixed: Problem[]; remaining: Problem[] } {
+  const fixed: Problem[] = [];
+  const transcripts: TranscriptCache = new Map();
+  for (const lesson of findLessons(root)) {
+    const { markdown, findings } = checkLessonFindings(root, lesson, transcripts);
+    let lines = markdown.split('\n');
+    // Bottom up, so the line numbers of the blocks still to fix stay right.
+    const fixes = [...findings.entries()]
+      .flatMap(([block, found]) => found.filter((f) => f.replacement !== undefined).map((f) => ({ block, finding: f })))
+      .sort((a, b) => b.block.line - a.block.line);
+    for (const { block, finding } of fixes) {
+      const rewritten = rewriteBlock(lines, block, finding.replacement!);
+      if (rewritten) {
+        lines = rewritten;
+        fixed.push(finding.problem);
+      }
+    }
+    if (fixes.length > 0) {
+      const text = lines.join('\n');
+      if (text !== markdown) writeFileSync(join(root, lesson), text);
+    }
+  }
+  return { fixed, remaining: checkLessons(root) };
+}
+
+/**
+ * Replaces the body of `block` in the lesson's `lines` with `text`, keeping
+ * the fence's container prefix (list indentation, `> ` of a quote). Returns
+ * undefined when the block has no closing fence to keep.
+ */
+function rewriteBlock(lines: string[], block: LessonBlock, text: string): string[] | undefined {
+  const [open, after] = block.map;
+  const opening = lines[open]!;
+  const closing = lines[after - 1];
+  const fenceChar = block.markup[0]!;
+  const closeRe = new RegExp(`^[\\s>]*\\${fenceChar}{${block.markup.length},}\\s*$`);
+  if (after - 1 <= open || closing === undefined || !closeRe.test(closing)) return undefined;
+  // The prefix before the fence, with list markers turned into spaces: `- ` -> `  `, `> ` stays.
+  const prefix = opening.slice(0, opening.indexOf(block.markup)).replace(/[^>\s]/g, ' ');
+  const body = text.split('\n').map((line) => (line === '' ? prefix.trimEnd() : prefix + line));
+  // A source that itself holds a fence as long as ours would end the block early: lengthen ours.
+  const longest = Math.max(0, ...text.split('\n').map((line) => new RegExp(`^\\s*(\\${fenceChar}+)`).exec(line)?.[1]!.length ?? 0));
+  let openLine = opening;
+  let closeLine = closing;
+  if (longest >= block.markup.length) {
+    const fence = fenceChar.repeat(longest + 1);
+    openLine = opening.replace(block.markup, fence);
+    closeLine = closing.replace(new RegExp(`\\${fenceChar}+`), fence);
+  }
+  return [...lines.slice(0, open), openLine, ...body, closeLine, ...lines.slice(after)];
+}
+
+/** A problem as the CLI prints it: the message, then its details indented. */
+export function formatProblem(problem: Problem): string {
+  if (!problem.details) return problem.message;
+  return `${problem.message}\n${problem.details.replace(/^/gm, '    ')}`;
+}
