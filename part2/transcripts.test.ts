@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadTranscripts, replay } from '../scripts/lib/transcripts.ts';
+import { startGateway } from '../scripts/lib/servers.ts';
+import { assertSameBytes } from '../scripts/lib/wire.ts';
+import { loadApplication } from './webserver2.ts';
+
+const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', import.meta.url)));
+
+describe('golden transcripts, replayed byte for byte', () => {
+  for (const transcript of transcripts) {
+    it(`${transcript.app}: ${transcript.name}: ${JSON.stringify(transcript.requestBytes.toString('latin1').split(/\r?\n/)[0])}`, async () => {
+      const gateway = await startGateway(await loadApplication(transcript.app ?? 'hello'));
+      try {
+        const result = await replay(gateway.target, transcript);
+        assertSameBytes(result.bytes, transcript.responseBytes);
+        expect(result.ending).toBe('end');
+      } finally {
+        await gateway.close();
+      }
+    });
+  }
+});
