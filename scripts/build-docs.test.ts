@@ -1,0 +1,117 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSite, type BuildResult } from './build-docs.ts';
+import { inlineSvg } from './lib/site-markdown.ts';
+import { splitHighlightedLines } from './lib/site-source.ts';
+
+// A tiny course of its own (lessons, a source file, a diagram, transcripts), so
+// these tests do not change when the real lessons do.
+const fixture = fileURLToPath(new URL('./lib/fixtures/site', import.meta.url));
+const drifted = fileURLToPath(new URL('./lib/fixtures/lessons', import.meta.url));
+
+let out = '';
+let result: BuildResult;
+const page = (path: string) => readFileSync(join(out, path), 'utf8');
+
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'site-'));
+  result = buildSite({ root: fixture, outDir: out });
+});
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('buildSite', () => {
+  it('writes one page per lesson, in reading order, and is fast', () => {
+    expect(result.built).toBe(true);
+    expect(result.pages.map((p) => [p.source, p.output, p.title])).toEqual([
+      ['docs/index.md', 'index.html', 'Fixture course'],
+      ['part1/README.md', 'part1/index.html', 'Part 1: the fixture'],
+      ['part1/lessons/01-more.md', 'part1/01-more.html', 'More'],
+      ['docs/glossary.md', 'glossary.html', 'Glossary'],
+    ]);
+    for (const file of ['index.html', 'part1/index.html', 'part1/01-more.html', 'glossary.html', '404.html', 'site.css']) {
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    expect(result.ms).toBeLessThan(3000);
+  });
+
+  it('links Home and the parts that exist, and the previous and next pages', () => {
+    const html = page('part1/index.html');
+    expect(html).toContain('<a href="../index.html">Home</a>');
+    expect(html).toContain('<a href="index.html" aria-current="page">Part 1</a>');
+    expect(html).not.toContain('>Part 2</a></li>');
+    expect(html).toContain('rel="prev" href="../index.html"');
+    expect(html).toContain('rel="next" href="01-more.html"');
+  });
+
+  it('turns GitHub links into site links: lessons, anchors, source files, folders', () => {
+    const html = page('part1/index.html');
+    expect(html).toContain('href="../glossary.html#crlf"');
+    expect(html).toContain('href="../src/part1/server.ts.html"');
+    expect(html).toContain('href="../src/part1/server.ts.html#L3"');
+    expect(html).toContain('href="../src/part1/transcripts/index.html"');
+    expect(html).toContain('href="01-more.html"');
+    expect(page('glossary.html')).toContain('href="part1/index.html#the-answer"');
+    expect(page('src/part1/server.ts.html')).toContain('id="L3"');
+  });
+
+  it('warns about links to nothing and to missing headings', () => {
+    expect(result.warnings).toContain('part1/README.md: link to part2/README.md, which does not exist');
+    expect(result.warnings).toContain('part1/lessons/01-more.md: link to part1/README.md#nowhere, which has no heading with that anchor');
+  });
+
+  it('inlines SVG diagrams, named by their alt text, ids made unique', () => {
+    const html = page('part1/index.html');
+    expect(html).not.toContain('<img');
+    expect(html).toMatch(/<svg [^>]*role="img" aria-label="How it flows"/);
+    expect(html).toContain('<marker id="svg1-arrow">');
+    expect(html).toContain('marker-end="url(#svg1-arrow)"');
+    expect(html).not.toContain('<?xml');
+  });
+
+  it('captions file= and transcript= blocks with their source, and highlights by the first word', () => {
+    const html = page('part1/index.html');
+    expect(html).toContain('<figcaption><a href="../src/part1/server.ts.html#L3">part1/server.ts</a> — region <code>answer</code></figcaption>');
+    expect(html).toContain('golden transcript: <a href="../src/part1/transcripts/index.html#hello">part1/transcripts/hello</a>');
+    expect(html).toContain('<code class="hljs language-ts"><span class="hljs-keyword">export</span>');
+  });
+
+  it('renders ::: boxes and GitHub alerts, and a table of contents from h2 and h3', () => {
+    const html = page('part1/index.html');
+    expect(html).toContain('<aside class="box box-tip"><p class="box-title">Keep going</p>');
+    expect(html).toContain('<aside class="box box-warning"><p class="box-title">Warning</p>');
+    expect(html).not.toContain('[!WARNING]');
+    expect(html).toContain('<li class="toc-h2"><a href="#the-answer">The answer</a></li><li class="toc-h3"><a href="#on-the-wire">On the wire</a></li>');
+  });
+
+  it('shows transcript bytes with CR and LF visible', () => {
+    expect(page('src/part1/transcripts/index.html')).toContain('GET / HTTP/1.1<span class="crlf">\\r</span><span class="crlf">\\n</span>');
+  });
+
+  it('refuses to build, writing nothing, when a lesson drifted from its code', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'site-drift-'));
+    try {
+      const refused = buildSite({ root: drifted, outDir: join(empty, 'site') });
+      expect(refused.built).toBe(false);
+      expect(refused.problems.length).toBeGreaterThan(0);
+      expect(existsSync(join(empty, 'site'))).toBe(false);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('inlineSvg', () => {
+  it('adds a viewBox from width and height so CSS can scale it, and moves labelledby to describedby', () => {
+    const svg = inlineSvg('<svg width="20" height="10" aria-labelledby="t"><title id="t">T</title></svg>', 'Alt', 'p-');
+    expect(svg).toBe('<svg width="20" height="10" aria-describedby="p-t" viewBox="0 0 20 10" role="img" aria-label="Alt"><title id="p-t">T</title></svg>');
+  });
+});
+
+describe('splitHighlightedLines', () => {
+  it('closes and reopens a span that crosses a line end', () => {
+    expect(splitHighlightedLines('<span class="c">/* a\nb */</span>\nx')).toEqual(['<span class="c">/* a</span>', '<span class="c">b */</span>', 'x']);
+  });
+});

@@ -1,0 +1,310 @@
+/**
+ * Builds the course site into docs/site/: `npm run docs` (`-- --fix` first
+ * rewrites drifted lesson blocks from source).
+ *
+ * Pages: docs/index.md -> index.html, docs/NAME.md -> NAME.html,
+ * partN/README.md -> partN/index.html, partN/lessons/NN-x.md -> partN/NN-x.html.
+ * Every project file a lesson links to or quotes gets a highlighted page under
+ * src/, and a transcripts folder gets a page showing every byte.
+ *
+ * The lesson/code drift check runs first: a lesson that no longer matches its
+ * code fails the build, so the site never teaches stale code.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { checkLessons, findLessons, fixLessons, formatProblem, type Problem } from './lib/lessons.ts';
+import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './lib/site-markdown.ts';
+import { renderLayout, type NavItem } from './lib/site-layout.ts';
+import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './lib/site-source.ts';
+
+/** The repo root: this file lives in scripts/. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Options of {@link buildSite}. */
+export interface BuildOptions {
+  /** Repo root. Default: this repo. */
+  root?: string;
+  /** Where the site goes; emptied first. Default `ROOT/docs/site`. */
+  outDir?: string;
+  /** Rewrite drifted `file=` blocks from source before checking. Default false. */
+  fix?: boolean;
+  /** Build even when the drift check finds problems (`npm start` shows the site anyway). Default false. */
+  allowDrift?: boolean;
+}
+
+/** One lesson page of the site. */
+export interface SitePage {
+  /** Repo path of the markdown: `part1/README.md`. */
+  source: string;
+  /** Site path: `part1/index.html`. */
+  output: string;
+  /** The header navigation entry it belongs to: `Home`, `Part 1`, `Glossary`. */
+  section: string;
+  /** Its h1, as text. */
+  title: string;
+}
+
+/** What {@link buildSite} did. */
+export interface BuildResult {
+  /** False when drift stopped the build (nothing was written). */
+  built: boolean;
+  /** Drift problems still there (after fixing, with `fix`). */
+  problems: Problem[];
+  /** Blocks `fix` rewrote. */
+  fixed: Problem[];
+  pages: SitePage[];
+  /** Source, folder and transcript pages written under src/. */
+  sourcePages: number;
+  /** Broken links and missing pictures: worth fixing, not fatal. */
+  warnings: string[];
+  outDir: string;
+  /** Wall time of the build, in ms. */
+  ms: number;
+}
+
+/** The navigation label of a part folder: `part2` -> `Part 2`. */
+function partLabel(part: string): string {
+  return `Part ${part.slice(4)}`;
+}
+
+/** The site pages for the lessons of `root`, in reading order (the order of prev/next). */
+export function planPages(root: string): Omit<SitePage, 'title'>[] {
+  const lessons = findLessons(root);
+  const pages: Omit<SitePage, 'title'>[] = [];
+  if (lessons.includes('docs/index.md')) pages.push({ source: 'docs/index.md', output: 'index.html', section: 'Home' });
+  for (const lesson of lessons) {
+    const [top, ...rest] = lesson.split('/');
+    if (/^part\d+$/.test(top!)) {
+      const output = rest.join('/') === 'README.md' ? `${top}/index.html` : `${top}/${posix.basename(lesson, '.md')}.html`;
+      pages.push({ source: lesson, output, section: partLabel(top!) });
+    } else if (lesson !== 'docs/index.md') {
+      const stem = posix.basename(lesson, '.md');
+      pages.push({ source: lesson, output: `${stem}.html`, section: stem.charAt(0).toUpperCase() + stem.slice(1).replace(/-/g, ' ') });
+    }
+  }
+  return pages;
+}
+
+/** A file the site must carry besides the lessons. */
+interface Extra {
+  kind: 'file' | 'folder' | 'transcripts' | 'asset';
+  output: string;
+  /** Site paths of the pages that link to it. */
+  referrers: Set<string>;
+}
+
+/**
+ * Checks the lessons, then renders the whole site into `outDir`.
+ *
+ * @returns what was built; `built` is false (and nothing written) when the
+ *   drift check found problems and `allowDrift` is not set
+ * @throws when docs/site.css is missing or the output folder cannot be written
+ */
+export function buildSite(options: BuildOptions = {}): BuildResult {
+  const started = performance.now();
+  const root = resolve(options.root ?? REPO_ROOT);
+  const outDir = resolve(options.outDir ?? join(root, 'docs', 'site'));
+  if (root === outDir || !relative(outDir, root).startsWith('..')) throw new Error(`refusing to empty ${outDir}: it holds the repo`);
+
+  const { fixed, remaining } = options.fix ? fixLessons(root) : { fixed: [], remaining: checkLessons(root) };
+  const result: BuildResult = { built: false, problems: remaining, fixed, pages: [], sourcePages: 0, warnings: [], outDir, ms: 0 };
+  if (remaining.length > 0 && !options.allowDrift) {
+    result.ms = performance.now() - started;
+    return result;
+  }
+
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const write = (sitePath: string, content: string | Buffer) => {
+    const full = join(outDir, sitePath);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  };
+
+  const planned = planPages(root);
+  const extras = new Map<string, Extra>();
+  const site: SiteContext = {
+    root,
+    pages: new Map(planned.map((page) => [page.source, page.output])),
+    resolveFile: (repoPath, referrer) => resolveExtra(root, site.pages, extras, repoPath, referrer),
+    warnings: result.warnings,
+    anchorLinks: [],
+  };
+  const md = createRenderer(site);
+
+  // Render first, lay out second: prev/next links need every page's title.
+  const rendered = planned.map((page) => {
+    const out = renderPage(md, readFileSync(join(root, page.source), 'utf8'), { source: page.source, output: page.output });
+    return { ...page, ...out, title: out.title ?? page.section };
+  });
+  if (!rendered.some((page) => page.output === 'index.html')) result.warnings.push('docs/index.md is missing: the site has no front page');
+  // A heading renamed in one lesson silently breaks `README.md#old-name` in another: say so.
+  const ids = new Map(rendered.map((page) => [page.output, new Set([...page.html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!))]));
+  for (const link of site.anchorLinks) {
+    if (!ids.get(link.page)?.has(link.id)) {
+      const target = rendered.find((page) => page.output === link.page)!.source;
+      result.warnings.push(`${link.source}: link to ${target}#${link.id}, which has no heading with that anchor`);
+    }
+  }
+
+  // Each section links to its first page: a part's README comes before its lessons.
+  const sections = new Map<string, string>();
+  for (const page of rendered) if (!sections.has(page.section)) sections.set(page.section, page.output);
+  const navFor = (section: string | undefined): NavItem[] =>
+    [...sections].map(([label, href]) => ({ label, href, current: label === section }));
+
+  rendered.forEach((page, i) => {
+    const prev = rendered[i - 1];
+    const next = rendered[i + 1];
+    write(
+      page.output,
+      renderLayout({
+        output: page.output,
+        title: page.title,
+        body: page.html,
+        nav: navFor(page.section),
+        headings: page.headings,
+        source: page.source,
+        ...(prev ? { prev: { title: prev.title, href: prev.output } } : {}),
+        ...(next ? { next: { title: next.title, href: next.output } } : {}),
+      }),
+    );
+  });
+
+  // Source pages, folder listings and copies. A listing registers what it
+  // lists, so keep going until nothing new was registered.
+  const titles = new Map(rendered.map((page) => [page.output, page.title]));
+  const done = new Set<string>();
+  for (let pending = [...extras.keys()]; pending.length > 0; pending = [...extras.keys()].filter((key) => !done.has(key))) {
+    for (const repoPath of pending) {
+      done.add(repoPath);
+      const extra = extras.get(repoPath)!;
+      if (extra.kind === 'asset') {
+        mkdirSync(dirname(join(outDir, extra.output)), { recursive: true });
+        copyFileSync(join(root, repoPath), join(outDir, extra.output));
+        continue;
+      }
+      const resolveHere = (path: string) => resolveExtra(root, site.pages, extras, path, extra.output);
+      const body =
+        extra.kind === 'file'
+          ? renderSourceFile(root, repoPath)
+          : extra.kind === 'transcripts'
+            ? renderTranscripts(root, repoPath, extra.output, resolveHere) + '\n<h2>Files</h2>\n' + renderListing(root, repoPath, extra.output, resolveHere)
+            : renderListing(root, repoPath, extra.output, resolveHere);
+      write(extra.output, renderLayout({ output: extra.output, title: repoPath, body: sourceHeading(repoPath, extra) + body, nav: navFor(undefined), kicker: kickerFor(root, site.pages, extras, repoPath, extra, titles) }));
+      result.sourcePages++;
+    }
+  }
+
+  write('404.html', renderLayout({
+    output: '404.html',
+    title: 'Not found',
+    body: '<h1>Not found</h1>\n<p>There is no page at this address. Start again from the <a href="index.html">front page</a>.</p>',
+    nav: navFor(undefined),
+  }));
+  const css = join(root, 'docs', 'site.css');
+  if (!existsSync(css)) throw new Error('docs/site.css is missing: the site has no stylesheet');
+  copyFileSync(css, join(outDir, 'site.css'));
+
+  result.built = true;
+  result.pages = rendered.map(({ source, output, section, title }) => ({ source, output, section, title }));
+  result.ms = performance.now() - started;
+  return result;
+}
+
+/** The h1 of a source page: the path, each folder a link up. */
+function sourceHeading(repoPath: string, extra: Extra): string {
+  const name = extra.kind === 'file' ? repoPath : `${repoPath}/`;
+  return `<h1 class="path">${escapeHtml(name)}</h1>\n`;
+}
+
+/** The line above a source page's h1: what it is, its folder, and the lessons that show it. */
+function kickerFor(root: string, pages: Map<string, string>, extras: Map<string, Extra>, repoPath: string, extra: Extra, titles: Map<string, string>): string {
+  const what = { file: 'Project file', folder: 'Folder', transcripts: 'Golden transcripts', asset: 'File' }[extra.kind];
+  const parent = posix.dirname(repoPath);
+  const parentUrl = parent !== '.' ? resolveExtra(root, pages, extras, parent, extra.output) : undefined;
+  const inFolder = parentUrl ? ` in <a href="${relativeUrl(extra.output, parentUrl)}">${escapeHtml(parent)}/</a>` : '';
+  // Lessons that link here, by title: "shown on Part 1: a web server on a raw socket".
+  const referrers = [...extra.referrers].filter((page) => titles.has(page));
+  const shownOn = referrers.length
+    ? ` · shown on ${referrers.map((page) => `<a href="${relativeUrl(extra.output, page)}">${escapeHtml(titles.get(page)!)}</a>`).join(', ')}`
+    : '';
+  return `${what}${inFolder}${shownOn}`;
+}
+
+const ASSET = /\.(png|jpe?g|gif|webp|svg|ico)$/i;
+
+/**
+ * Where a repo path that is not a lesson lives on the site, registering it
+ * so the build writes it. Undefined for what does not exist or must not be
+ * published (node_modules, dot folders, the built site itself).
+ */
+function resolveExtra(root: string, pages: Map<string, string>, extras: Map<string, Extra>, repoPath: string, referrer: string): string | undefined {
+  const normal = posix.normalize(repoPath).replace(/\/$/, '');
+  if (normal === '..' || normal.startsWith('../') || posix.isAbsolute(normal)) return undefined;
+  if (isHidden(normal)) return undefined;
+  const page = pages.get(normal) ?? pages.get(posix.join(normal, 'README.md'));
+  if (page) return page;
+  let known = extras.get(normal);
+  if (!known) {
+    let stats;
+    try {
+      stats = statSync(join(root, normal));
+    } catch {
+      return undefined; // a link to nothing: the caller warns
+    }
+    const folder = normal === '.' ? 'src/index.html' : `src/${normal}/index.html`;
+    known = stats.isDirectory()
+      ? { kind: isTranscriptFolder(root, normal) ? 'transcripts' : 'folder', output: folder, referrers: new Set() }
+      : ASSET.test(normal)
+        ? { kind: 'asset', output: `files/${normal}`, referrers: new Set() }
+        : { kind: 'file', output: `src/${normal}.html`, referrers: new Set() };
+    extras.set(normal, known);
+  }
+  known.referrers.add(referrer);
+  return known.output;
+}
+
+/** The warnings with repeats folded: `docs/glossary.md: link to part1/README.md, which does not exist (12 times)`. */
+export function summarizeWarnings(warnings: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const warning of warnings) counts.set(warning, (counts.get(warning) ?? 0) + 1);
+  return [...counts].map(([warning, n]) => (n > 1 ? `${warning} (${n} times)` : warning));
+}
+
+/** One line per page kind, for the CLI and `npm start`. */
+export function describeBuild(result: BuildResult, root = REPO_ROOT): string {
+  const where = relative(root, result.outDir) || result.outDir;
+  return `Built ${result.pages.length} page${result.pages.length === 1 ? '' : 's'} and ${result.sourcePages} source page${result.sourcePages === 1 ? '' : 's'} into ${where}/ in ${Math.round(result.ms)} ms`;
+}
+
+function main(): void {
+  let fix = false;
+  try {
+    fix = parseArgs({ args: process.argv.slice(2), options: { fix: { type: 'boolean' } } }).values.fix ?? false;
+  } catch (error) {
+    console.error(`${(error as Error).message}\nUsage: npm run docs [-- --fix]`);
+    process.exit(2);
+  }
+  const result = buildSite({ fix });
+  for (const problem of result.fixed) console.log(`fixed ${problem.message.replace(/ but differs from the source$/, '')}`);
+  if (result.problems.length > 0) {
+    console.error(result.problems.map(formatProblem).join('\n\n'));
+    const fixable = result.problems.filter((p) => p.fixable).length;
+    console.error(
+      `\n${result.problems.length} lesson block${result.problems.length === 1 ? '' : 's'} out of step with the code: the site was not built.` +
+        (fixable ? ` ${fixable} can be rewritten from source with: npm run docs -- --fix` : ''),
+    );
+    process.exit(1);
+  }
+  for (const warning of summarizeWarnings(result.warnings)) console.warn(`warning: ${warning}`);
+  console.log(describeBuild(result));
+  console.log(`Open ${pathToFileURL(join(result.outDir, 'index.html')).href}, or run npm start to serve it on http://localhost:8000`);
+}
+
+// Build only when this file is the program, not when npm start imports it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main();
+}
