@@ -39,6 +39,7 @@ export const RESPONSE = Buffer.from(
 );
 // #endregion
 
+// #region limits
 /**
  * Largest request head we read before answering anyway, in bytes.
  * Any input gets Hello, World; a client sending megabytes must not make us
@@ -52,6 +53,7 @@ export const MAX_REQUEST_BYTES = 8 * 1024;
  * connect and never speak would pile up for ever.
  */
 export const IDLE_TIMEOUT_MS = 60_000;
+// #endregion
 
 /** Where log lines go. The CLI prints them; tests collect them. */
 export type Log = (text: string) => void;
@@ -132,6 +134,7 @@ export function handleOneRequest(connection: Socket, log: Log, idleTimeoutMs = I
 }
 // #endregion
 
+// #region end-of-head
 /**
  * Index just past the blank line that ends a request head, or -1 if it has not
  * arrived yet. A line ends with LF, optionally preceded by CR: RFC 9112 §2.2
@@ -144,6 +147,7 @@ export function endOfHead(bytes: Buffer): number {
   }
   return -1;
 }
+// #endregion
 
 /** Reads `--port` and `--host`. Throws an Error with a one-line message on bad input. */
 export function parseOptions(args: string[]): { port: number; host: string } {
