@@ -5,7 +5,7 @@
  * Options:  --port N   (default 8000; the part servers use 8888, so both can run)
  *           --host H   (default localhost; 0.0.0.0 lets a classroom connect)
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,7 @@ export const SITE_HOST = 'localhost';
 /** What to type for each part that exists, and how to talk to it once it runs. */
 const PART_COMMANDS: Record<string, { command: string; then: string }> = {
   part1: { command: 'npm run part1', then: 'telnet localhost 8888' },
-  part2: { command: 'npm run part2 -- APP', then: 'curl -v http://localhost:8888/hello' },
+  part2: { command: 'npm run part2 -- APP', then: 'curl -v http://localhost:8888/' },
   part3: { command: 'npm run part3 -- STEP', then: 'telnet localhost 8888' },
 };
 
@@ -34,6 +34,21 @@ export function partLines(root: string): string[] {
   return findParts(root)
     .filter((part) => scripts[part] !== undefined && PART_COMMANDS[part] !== undefined)
     .map((part) => `Part ${part.slice(4)}: ${PART_COMMANDS[part]!.command.padEnd(22)}(then ${PART_COMMANDS[part]!.then})`);
+}
+
+/** One line a student can act on, for the usual reasons listen() fails. */
+function explainListenError(error: NodeJS.ErrnoException, port: number, host: string): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `Port ${port} is already in use: is the site already running in another terminal? Stop it, or pick another port: npm start -- --port ${port + 1}`;
+    case 'EACCES':
+      return `Not allowed to listen on port ${port}: ports below 1024 need root; pick one above 1023 with --port`;
+    case 'ENOTFOUND':
+    case 'EADDRNOTAVAIL':
+      return `Cannot listen on host '${host}': it is not an address of this machine (try localhost or 0.0.0.0)`;
+    default:
+      return `Cannot serve on ${host}:${port}: ${error.message}`;
+  }
 }
 
 function parseOptions(args: string[]): { port: number; host: string } {
@@ -63,10 +78,25 @@ async function main(): Promise<void> {
   }
   const { port, host } = options;
 
+  if (host === '0.0.0.0' || host === '::') {
+    console.error(`Warning: serving on every network interface (${host}): anyone who can reach this machine can read the site.`);
+  }
+  // Take the port before building: if another copy is running, say so at
+  // once instead of rebuilding the site under its feet.
+  const outDir = join(REPO_ROOT, 'docs', 'site');
+  mkdirSync(outDir, { recursive: true });
+  const server = createStaticServer(outDir);
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    console.error(explainListenError(error as NodeJS.ErrnoException, port, host));
+    process.exit(1);
+  }
+
   // Same build as npm run docs, in this process. A lesson out of step with
   // the code fails `npm run docs` and `npm test`; here we still show the site,
   // because a student or a teacher mid-edit wants to read it.
-  const result = buildSite({ allowDrift: true });
+  const result = buildSite({ allowDrift: true, outDir });
   if (result.problems.length > 0) {
     console.error(result.problems.map(formatProblem).join('\n\n'));
     console.error(`\nWarning: ${result.problems.length} lesson block(s) out of step with the code (npm run docs -- --fix rewrites code blocks from source).\n`);
@@ -74,23 +104,6 @@ async function main(): Promise<void> {
   for (const warning of summarizeWarnings(result.warnings)) console.warn(`warning: ${warning}`);
   console.log(describeBuild(result));
 
-  if (host === '0.0.0.0' || host === '::') {
-    console.error(`Warning: serving on every network interface (${host}): anyone who can reach this machine can read the site.`);
-  }
-  const server = createStaticServer(result.outDir);
-  try {
-    await listen(server, port, host);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      console.error(`Port ${port} is already in use: is the site already running in another terminal? Stop it, or pick another port: npm start -- --port ${port + 1}`);
-    } else if (code === 'EACCES') {
-      console.error(`Not allowed to listen on port ${port}: ports below 1024 need root; pick one above 1023 with --port`);
-    } else {
-      console.error(`Cannot serve on ${host}:${port}: ${(error as Error).message}`);
-    }
-    process.exit(1);
-  }
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;

@@ -162,7 +162,7 @@ export function readSource(root: string, file: string, region?: string): Source 
   if (start === -1) throw new Error(`${file} has no region ${region} (mark it with // #region ${region} ... // #endregion)`);
   const end = lines.findIndex((line, i) => i > start && ENDREGION.test(line));
   if (end === -1) throw new Error(`${file}: region ${region} has no #endregion after its #region line ${start + 1}`);
-  return { text: dedent(lines.slice(start + 1, end)).join('\n'), firstLine: start + 2, lastLine: end };
+  return { text: trimTrailingNewlines(dedent(lines.slice(start + 1, end)).join('\n')), firstLine: start + 2, lastLine: end };
 }
 
 function regionName(line: string): string | undefined {
