@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSite, type BuildResult } from './build-docs.ts';
+import { buildSite, checkFrontPage, type BuildResult } from './build-docs.ts';
 import { inlineSvg } from './lib/site-markdown.ts';
 import { splitHighlightedLines } from './lib/site-source.ts';
 
@@ -113,5 +113,27 @@ describe('inlineSvg', () => {
 describe('splitHighlightedLines', () => {
   it('closes and reopens a span that crosses a line end', () => {
     expect(splitHighlightedLines('<span class="c">/* a\nb */</span>\nx')).toEqual(['<span class="c">/* a</span>', '<span class="c">b */</span>', 'x']);
+  });
+});
+
+describe('checkFrontPage', () => {
+  it('warns when the front page calls a written part "coming" or names a missing npm script', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'front-'));
+    try {
+      mkdirSync(join(dir, 'docs'));
+      mkdirSync(join(dir, 'part2'));
+      writeFileSync(join(dir, 'part2', 'README.md'), '# Part 2\n');
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ scripts: { part1: 'x' } }));
+      writeFileSync(
+        join(dir, 'docs', 'index.md'),
+        '**Part 1**: run `npm run part1`.\n\n**Part 2**: its lesson is coming. Run `npm run part2 -- APP`.\n\n**Part 3**: not written yet. It will run with `npm run part3 -- STEP`.\n',
+      );
+      expect(checkFrontPage(dir)).toEqual([
+        "docs/index.md says Part 2's lesson is coming, but part2/README.md exists: link it",
+        'docs/index.md gives `npm run part2`, but package.json has no part2 script',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -140,6 +140,7 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
     return { ...page, ...out, title: out.title ?? page.section };
   });
   if (!rendered.some((page) => page.output === 'index.html')) result.warnings.push('docs/index.md is missing: the site has no front page');
+  result.warnings.push(...checkFrontPage(root));
   // A heading renamed in one lesson silently breaks `README.md#old-name` in another: say so.
   const ids = new Map(rendered.map((page) => [page.output, new Set([...page.html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!))]));
   for (const link of site.anchorLinks) {
@@ -212,6 +213,30 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   result.pages = rendered.map(({ source, output, section, title }) => ({ source, output, section, title }));
   result.ms = performance.now() - started;
   return result;
+}
+
+/**
+ * The front page must stay honest as parts land: it should not call a part
+ * "coming" once its lesson exists, nor give a command package.json lacks.
+ * Returns one warning per claim that no longer holds.
+ */
+export function checkFrontPage(root: string): string[] {
+  const index = join(root, 'docs', 'index.md');
+  if (!existsSync(index)) return [];
+  const warnings: string[] = [];
+  const manifest = join(root, 'package.json');
+  const scripts = existsSync(manifest) ? ((JSON.parse(readFileSync(manifest, 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {}) : {};
+  for (const paragraph of readFileSync(index, 'utf8').split(/\n\s*\n/)) {
+    const part = /\*\*\[?Part (\d+)/.exec(paragraph)?.[1];
+    if (part && /\bcoming\b/i.test(paragraph) && /lesson is coming|not written yet/i.test(paragraph) && existsSync(join(root, `part${part}`, 'README.md'))) {
+      warnings.push(`docs/index.md says Part ${part}'s lesson is coming, but part${part}/README.md exists: link it`);
+    }
+    for (const [, script] of paragraph.matchAll(/`npm run (part\d+)\b[^`]*`/g)) {
+      const saysComing = /will run with/i.test(paragraph);
+      if (!saysComing && scripts[script!] === undefined) warnings.push(`docs/index.md gives \`npm run ${script}\`, but package.json has no ${script} script`);
+    }
+  }
+  return warnings;
 }
 
 /** The h1 of a source page: the path, each folder a link up. */
