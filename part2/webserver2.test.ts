@@ -64,6 +64,9 @@ describe('bad requests get a 4xx/5xx with a one-line reason, and the server keep
     ['not HTTP at all', crlf('Is anybody there?', '', ''), '400 Bad Request', 'malformed request line "Is anybody there?": expected METHOD SP TARGET SP HTTP/1.1 (RFC 9112 §3)'],
     ['a target that is not a path', crlf('GET hello HTTP/1.1', 'Host: x', '', ''), '400 Bad Request', 'the request target "hello" is not a path like /hello (RFC 9112 §3.2)'],
     ['HTTP/2.0 in the request line', crlf('GET / HTTP/2.0', 'Host: x', '', ''), '505 HTTP Version Not Supported', 'this server speaks HTTP/1.0 and HTTP/1.1, not HTTP/2.0'],
+    ['OPTIONS *', crlf('OPTIONS * HTTP/1.1', 'Host: x', '', ''), '501 Not Implemented', 'OPTIONS * (asterisk-form, RFC 9112 §3.2.4) is not answered by this server'],
+    ['a Host that is not host[:port]', crlf('GET /hello HTTP/1.1', 'Host: x/admin?', '', ''), '400 Bad Request', 'the Host header field "x/admin?" is not a host[:port] (RFC 9112 §3.2)'],
+    ['a Host with a space', crlf('GET /hello HTTP/1.1', 'Host: a b', '', ''), '400 Bad Request', 'the Host header field "a b" is not a host[:port] (RFC 9112 §3.2)'],
     ['HTTP/1.1 without Host', crlf('GET /hello HTTP/1.1', '', ''), '400 Bad Request', 'an HTTP/1.1 request needs exactly one Host header field, this one has 0 (RFC 9112 §3.2)'],
     ['two Host fields', crlf('GET / HTTP/1.1', 'Host: a', 'Host: b', '', ''), '400 Bad Request', 'an HTTP/1.1 request needs exactly one Host header field, this one has 2 (RFC 9112 §3.2)'],
     ['whitespace before the colon', crlf('GET / HTTP/1.1', 'Host : x', '', ''), '400 Bad Request', 'malformed header field "Host : x": expected Name: value (RFC 9112 §5.1)'],
@@ -318,6 +321,11 @@ describe('the request reaches the application', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('takes HTTP_HOST from an absolute-form target, and joins repeated Cookie fields with "; "', async () => {
+    const result = await ask(echo(['PATH_INFO', 'HTTP_HOST', 'HTTP_COOKIE']), crlf('GET http://example.com:8080/a?b HTTP/1.1', 'Host: localhost', 'Cookie: a=1', 'Cookie: b=2', '', ''));
+    expect(bodyOf(result.bytes)).toBe('PATH_INFO=/a\nHTTP_HOST=example.com:8080\nHTTP_COOKIE=a=1; b=2\nbody=\n');
   });
 
   it('reads the body by Content-Length, across several writes, into wsgi.input', async () => {

@@ -255,8 +255,12 @@ export function parseRequest(head: Buffer): Omit<Request, 'body'> {
   const [, method, target, version] = parts as unknown as [string, string, string, string];
   if (!TOKEN.test(method)) throw new HttpError(400, `the method ${JSON.stringify(method)} is not a token (RFC 9110 §9.1)`);
   if (!version.startsWith('HTTP/1.')) throw new HttpError(505, `this server speaks HTTP/1.0 and HTTP/1.1, not ${version}`);
-  // §3.2: origin-form (/path?query), absolute-form (http://host/path) or, for OPTIONS, asterisk-form (*).
-  if (!(target.startsWith('/') || /^https?:\/\//i.test(target) || (target === '*' && method === 'OPTIONS'))) {
+  if (target === '*' && method === 'OPTIONS') {
+    // §3.2.4: asterisk-form asks about the server as a whole, not a resource an application could answer for.
+    throw new HttpError(501, 'OPTIONS * (asterisk-form, RFC 9112 §3.2.4) is not answered by this server');
+  }
+  // §3.2: origin-form (/path?query) or absolute-form (http://host/path).
+  if (!(target.startsWith('/') || /^https?:\/\//i.test(target))) {
     throw new HttpError(400, `the request target ${JSON.stringify(target)} is not a path like /hello (RFC 9112 §3.2)`);
   }
   if (/[^\x21-\x7e]/.test(target)) throw new HttpError(400, 'the request target has a character that must be percent-encoded (RFC 3986 §2)');
@@ -280,6 +284,10 @@ export function parseRequest(head: Buffer): Omit<Request, 'body'> {
   if (version === 'HTTP/1.1' && hosts.length !== 1) {
     // §3.2: a server MUST answer 400 to an HTTP/1.1 request without exactly one Host.
     throw new HttpError(400, `an HTTP/1.1 request needs exactly one Host header field, this one has ${hosts.length} (RFC 9112 §3.2)`);
+  }
+  // §3.2: ... or a Host whose value is not host[:port] (RFC 3986 §3.2.2); an app that rebuilds its URL from it could be misled.
+  if (hosts.length > 0 && !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(:\d*)?$/.test(hosts[0]![1])) {
+    throw new HttpError(400, `the Host header field ${JSON.stringify(hosts[0]![1])} is not a host[:port] (RFC 9112 §3.2)`);
   }
   return { method, target, version, headers, head: text };
 }
@@ -355,8 +363,13 @@ export function getEnviron(request: Request, connection: Socket, options: Server
     // Names with '_' would collide with '-' ones once converted (X_User vs X-User); drop them, as nginx does.
     if (name.includes('_')) continue;
     const key = `HTTP_${name.toUpperCase().replaceAll('-', '_')}` as const;
-    environ[key] = key in environ ? `${environ[key]},${value}` : value; // RFC 9110 §5.3: repeated fields join with commas
+    // RFC 9110 §5.3: repeated fields join with commas; cookies with '; ' (RFC 6265 §5.4).
+    const separator = lower === 'cookie' ? '; ' : ',';
+    environ[key] = key in environ ? `${environ[key]}${separator}${value}` : value;
   }
+  // RFC 9112 §3.2.2: with an absolute-form target, its authority replaces the Host field.
+  const authority = /^https?:\/\/([^/?#]*)/i.exec(request.target);
+  if (authority) environ.HTTP_HOST = authority[1]!;
   return environ;
 }
 // #endregion
@@ -366,7 +379,6 @@ export function splitTarget(target: string): { path: string; query: string } {
   let rest = target;
   const absolute = /^https?:\/\/[^/?#]*/i.exec(rest);
   if (absolute) rest = rest.slice(absolute[0].length) || '/';
-  if (rest === '*') return { path: '*', query: '' };
   const mark = rest.indexOf('?');
   return mark === -1 ? { path: rest, query: '' } : { path: rest.slice(0, mark), query: rest.slice(mark + 1) };
 }
