@@ -11,7 +11,6 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
 
 /** The original's port. Above 1023, so no root is needed to bind it. */
 export const DEFAULT_PORT = 8888;
@@ -202,7 +201,8 @@ export function explainListenError(error: NodeJS.ErrnoException, port: number, h
   }
 }
 
-// Run the server only when this file is the program, not when a test imports it.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run the server only when this file is the program, not when a test or another step imports it.
+// (The program's file name, not import.meta.url: in a bundle every module shares the bundle's URL.)
+if (/(^|[\\/])webserver1\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
   await main();
 }

@@ -99,15 +99,15 @@ export class HttpError extends Error {
  */
 export function makeServer(app: Application, options: ServerOptions = {}): Server {
   // allowHalfOpen: a client that shuts down its sending side can still read our answer.
-  const server = createServer({ allowHalfOpen: true });
-  server.on('connection', (connection) => {
-    const address = server.address();
-    const settings = {
-      serverPort: typeof address === 'object' && address ? String(address.port) : '',
-      ...options,
-    };
-    void handleOneRequest(connection, app, settings);
+  // noDelay: switch off Nagle's algorithm, or a small body written right after the head
+  // waits for the client's delayed ACK (node:http does the same).
+  const server = createServer({ allowHalfOpen: true, noDelay: true });
+  let settings = options;
+  server.on('listening', () => {
+    const address = server.address(); // once, not per connection: it is a system call (getsockname)
+    settings = { serverPort: typeof address === 'object' && address ? String(address.port) : '', ...options };
   });
+  server.on('connection', (connection) => void handleOneRequest(connection, app, settings));
   return server;
 }
 // #endregion
@@ -162,7 +162,8 @@ export function readRequest(connection: Socket, options: ServerOptions = {}): Pr
       connection.off('end', onEnd);
       connection.off('close', onClose);
       connection.setTimeout(0);
-      connection.on('data', () => {}); // from now on, anything more the client sends is read and dropped
+      // From now on, anything more the client sends is read and dropped, and remembered for finishResponse.
+      connection.on('data', () => stillSending.add(connection));
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     }
@@ -293,6 +294,7 @@ export function parseRequest(head: Buffer): Omit<Request, 'body'> {
 }
 // #endregion
 
+// #region body-length
 /**
  * The body's length in bytes from Content-Length (RFC 9112 §6.3); 0 without one.
  * @throws HttpError 400 for an invalid or conflicting Content-Length or one sent
@@ -316,6 +318,7 @@ export function bodyLength(headers: Headers): number {
   }
   return Number(length);
 }
+// #endregion
 
 function expectsContinue(request: Omit<Request, 'body'>): boolean {
   return (
@@ -409,19 +412,21 @@ export async function runApplication(
   let bodyLog = '';
   let body: Body | undefined;
 
-  function sendHead(): void {
+  /** Sends the status line and headers, with the first body chunk when there is one: one write, one TCP segment. */
+  function sendHead(first?: Uint8Array): boolean {
     const head = responseHead(response!.status, response!.headers, options.clock ?? (() => new Date()));
     logLines(options.log, '> ', head);
-    connection.write(Buffer.from(head, 'latin1'));
     headersSent = true;
+    const bytes = Buffer.from(head, 'latin1');
+    return connection.write(first ? Buffer.concat([bytes, first]) : bytes);
   }
 
   async function send(chunk: Uint8Array): Promise<void> {
-    if (!headersSent) sendHead();
-    if (isHead || connection.destroyed) return;
-    if (options.log && bodyLog.length < 1024) bodyLog += Buffer.from(chunk).toString('utf8');
+    if (connection.destroyed) return;
+    if (options.log && !isHead && bodyLog.length < 1024) bodyLog += Buffer.from(chunk).toString('utf8');
+    const flushed = !headersSent ? sendHead(isHead ? undefined : chunk) : isHead || connection.write(chunk);
     // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client leaving).
-    if (!connection.write(chunk)) await waitForDrain(connection);
+    if (!flushed) await waitForDrain(connection);
   }
 
   const startResponse: StartResponse = (status, headers, excInfo) => {
@@ -474,6 +479,7 @@ export async function runApplication(
 }
 // #endregion
 
+// #region check-body
 /** Throws InterfaceError unless `body` is something the server can iterate for byte chunks. */
 function checkBody(body: unknown): asserts body is Body {
   if (typeof body === 'string') {
@@ -487,7 +493,9 @@ function checkBody(body: unknown): asserts body is Body {
     throw new InterfaceError(`PEP 3333: the application must return an iterable of byte chunks, got ${describe(body)}`);
   }
 }
+// #endregion
 
+// #region close-body
 /** PEP 3333: call the body's close() if it has one, whatever happened; a failing close() is logged, not fatal. */
 function closeBody(body: Body | undefined, errors: (text: string) => void): void {
   if (body === undefined || body === null || typeof body.close !== 'function') return;
@@ -497,6 +505,7 @@ function closeBody(body: Body | undefined, errors: (text: string) => void): void
     errors(`close() of the application's body failed: ${(error as Error).stack ?? String(error)}\n`);
   }
 }
+// #endregion
 
 function reportError(errors: (text: string) => void, error: unknown, request: Request): void {
   const where = `${request.method} ${request.target}`;
@@ -534,16 +543,25 @@ export function responseHead(status: string, headers: Headers, clock: () => Date
 }
 // #endregion
 
+/** Connections whose client sent bytes after its request: closing them at once could reset the response. */
+const stillSending = new WeakSet<Socket>();
+
 // #region finish-response
 /**
- * Ends the response: FIN after the last byte. We keep reading (and dropping)
- * whatever the client still sends for a moment, because closing a socket with
- * unread bytes makes the kernel send RST, which can destroy the response
- * before the client has read it (RFC 9112 §9.6, "lingering close").
+ * Ends the response: FIN after the last byte, then close. Closing a socket
+ * that has unread bytes makes the kernel send RST, which can destroy the
+ * response before the client has read it; so when the client may still be
+ * sending (`linger`, or bytes arrived after its request) we keep reading and
+ * dropping them for a while first (RFC 9112 §9.6, "lingering close", as nginx
+ * does). Otherwise we close as soon as the last byte is out, as node:http does.
  */
-export function finishResponse(connection: Socket): void {
+export function finishResponse(connection: Socket, linger = false): void {
   connection.end();
-  connection.setTimeout(LINGER_MS, () => connection.destroy());
+  if (linger || stillSending.has(connection)) {
+    connection.setTimeout(LINGER_MS, () => connection.destroy());
+  } else {
+    connection.once('finish', () => connection.destroy());
+  }
 }
 // #endregion
 
@@ -560,9 +578,8 @@ export function sendError(connection: Socket, error: HttpError, options: ServerO
   );
   logLines(options.log, '> ', head + body.toString('utf8'));
   if (connection.destroyed) return;
-  connection.write(Buffer.from(head, 'latin1'));
-  connection.write(body);
-  finishResponse(connection);
+  connection.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+  finishResponse(connection, true); // a refused request may still be arriving
 }
 
 /** Logs `text` one line at a time behind `prefix`, as curl -v shows a conversation. */
@@ -660,7 +677,8 @@ async function main(): Promise<void> {
 }
 // #endregion
 
-// Run the server only when this file is the program, not when a test or Part 3 imports it.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run the server only when this file is the program, not when a test or another step imports it.
+// (The program's file name, not import.meta.url: in a bundle every module shares the bundle's URL.)
+if (/(^|[\\/])webserver2\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
   await main();
 }
