@@ -21,8 +21,8 @@ export const SITE_HOST = 'localhost';
 /** What to type for each part that exists, and how to talk to it once it runs. */
 const PART_COMMANDS: Record<string, { command: string; then: string }> = {
   part1: { command: 'npm run part1', then: 'telnet localhost 8888' },
-  part2: { command: 'npm run part2 -- APP', then: 'curl -v http://localhost:8888/' },
-  part3: { command: 'npm run part3 -- STEP', then: 'telnet localhost 8888' },
+  part2: { command: 'npm run part2 -- hello', then: 'curl -v http://localhost:8888/hello' },
+  part3: { command: 'npm run part3 -- 3a', then: 'curl -v http://localhost:8888/hello' },
 };
 
 /**
