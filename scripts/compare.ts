@@ -1,0 +1,94 @@
+/**
+ * npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]
+ * npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask ...]
+ *
+ * Holds a server against the course, byte for byte. The first form replays
+ * Part N's golden transcripts against any running server (ours, or yours in
+ * any language) and prints PASS or FAIL per transcript, with a diff that
+ * shows CR and LF. The second sends the same requests to two servers and
+ * shows where their answers differ. `--mask date,server` ignores the values
+ * of those header fields (your server has its own clock and name). Part 2's
+ * transcripts belong to apps; `--app` picks which (default hello).
+ * Exit status: 0 when everything matched, 1 on a difference, 2 on bad usage
+ * or when nothing listens.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { compareTwo, compareWithTranscripts, parseTarget, type Outcome } from './lib/compare.ts';
+import { loadTranscripts } from './lib/transcripts.ts';
+
+const usage = [
+  'usage: npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]',
+  '       npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask date,server] [--app NAME]',
+].join('\n');
+
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        part: { type: 'string' },
+        target: { type: 'string' },
+        a: { type: 'string' },
+        b: { type: 'string' },
+        mask: { type: 'string', default: '' },
+        app: { type: 'string', default: 'hello' },
+        timeout: { type: 'string', default: '5' },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    return 2;
+  }
+  const dir = fileURLToPath(new URL(`../part${values.part}/transcripts`, import.meta.url));
+  if (!values.part || !existsSync(dir)) {
+    console.error(`${values.part ? `Part ${values.part} has no transcripts` : '--part is missing'}\n${usage}`);
+    return 2;
+  }
+  const timeoutMs = Number(values.timeout) * 1000;
+  if (!(timeoutMs > 0)) {
+    console.error(`--timeout must be a number of seconds, not '${values.timeout}'`);
+    return 2;
+  }
+  const mask = values.mask!.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  const all = loadTranscripts(dir);
+  const transcripts = all.filter((transcript) => transcript.app === undefined || transcript.app === values.app);
+  if (transcripts.length === 0) {
+    console.error(`Part ${values.part} has no transcripts for app '${values.app}' (apps: ${[...new Set(all.map((t) => t.app))].join(', ')})`);
+    return 2;
+  }
+  if (transcripts.length < all.length) {
+    console.log(`Replaying the ${transcripts.length} transcripts of app '${values.app}' (--app picks another).`);
+  }
+
+  let outcomes: Outcome[];
+  try {
+    if (values.target && !values.a && !values.b) {
+      outcomes = await compareWithTranscripts(parseTarget(values.target), transcripts, { mask, timeoutMs });
+    } else if (values.a && values.b && !values.target) {
+      outcomes = await compareTwo(parseTarget(values.a), parseTarget(values.b), transcripts, { mask, timeoutMs });
+    } else {
+      console.error(`Give either --target, or both --a and --b.\n${usage}`);
+      return 2;
+    }
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2; // nothing listening, or a target that is not HOST:PORT
+  }
+
+  for (const outcome of outcomes) {
+    console.log(`${outcome.ok ? paint(32, 'PASS') : paint(31, 'FAIL')}  ${outcome.name}`);
+    for (const line of outcome.details) {
+      console.log(`      ${line.startsWith('- ') ? paint(31, line) : line.startsWith('+ ') ? paint(32, line) : line}`);
+    }
+  }
+  const failed = outcomes.filter((outcome) => !outcome.ok).length;
+  console.log(`${outcomes.length - failed} matched, ${failed} differed${mask.length ? ` (masked: ${mask.join(', ')})` : ''}`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
