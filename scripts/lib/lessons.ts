@@ -14,6 +14,10 @@
  *     `region=`, the block equals the whole file. Only trailing newlines may
  *     differ. `--fix` rewrites such a block from its source.
  *
+ *   ```diff diff=3f..3g
+ *     The block equals the unified diff `npm run diff -- 3f 3g` prints
+ *     (scripts/lib/steps.ts). `--fix` rewrites it.
+ *
  *   ```text transcript=part1/transcripts/curl [style=curl]
  *     The block shows golden transcript `curl` of `part1/transcripts/
  *     transcripts.json`: the request's lines in a row, and later the
@@ -27,6 +31,7 @@ import { join, posix } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { loadTranscripts, type Transcript } from './transcripts.ts';
+import { stepDiff } from './steps.ts';
 
 /** One failed check, ready to print. */
 export interface Problem {
@@ -302,6 +307,18 @@ function checkBlock(root: string, lesson: string, block: LessonBlock, transcript
       }
     } catch (error) {
       findings.push({ problem: problem(`block shows ${shown} but ${(error as Error).message}`) });
+    }
+  }
+  if (block.attrs.diff !== undefined) {
+    // ```diff diff=3f..3g: the block equals `npm run diff -- 3f 3g`.
+    const [a = '', b = ''] = block.attrs.diff.split('..');
+    try {
+      const expected = stepDiff(root, a, b);
+      if (trimTrailingNewlines(block.content) !== expected) {
+        findings.push({ problem: problem(`block shows the diff ${a}..${b} but differs from npm run diff -- ${a} ${b}`, '', true), replacement: expected });
+      }
+    } catch (error) {
+      findings.push({ problem: problem(`block shows the diff ${a}..${b} but ${(error as Error).message}`) });
     }
   }
   if (transcript !== undefined) {
