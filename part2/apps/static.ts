@@ -1,0 +1,157 @@
+/**
+ * A static-file gateway application: it serves the files of one folder, and
+ * nothing outside it. `npm start` serves the course site with it, through the
+ * course's own pre-forked server.
+ *
+ * Run it alone:  npm run part2 -- static      (serves docs/site, after npm run docs)
+ *
+ * GET and HEAD only (405 with Allow otherwise, RFC 9110 §15.5.6); the right
+ * Content-Type; a folder without its trailing slash redirects to it, so the
+ * page's relative links resolve; a missing file gets the folder's 404.html.
+ * Large files are streamed in chunks, and the file is closed in the body's
+ * close(), which the server always calls (PEP 3333).
+ */
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { extname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Application, Environ, Headers, StartResponse } from '../gateway.ts';
+
+/** Content-Type by file extension; anything else is sent as bytes. */
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.ts': 'text/plain; charset=utf-8',
+};
+
+/** Bytes read from the file per body chunk: big enough for few reads, small enough that a large file never sits in memory. */
+export const CHUNK_BYTES = 64 * 1024;
+
+/** The marker in an HTML page that {@link StaticOptions.servedBy} replaces. */
+export const SERVED_BY_MARKER = '<!-- served-by -->';
+
+export interface StaticOptions {
+  /** Text put in place of `<!-- served-by -->` in HTML pages, e.g. which server and process answered. */
+  servedBy?: (environ: Environ) => string;
+}
+
+// #region check-path
+/**
+ * The file path a request names, relative to the served folder, or why it is
+ * refused. PATH_INFO arrives percent-decoded (so `/%2e%2e/` is already `/../`)
+ * with one character per byte (PEP 3333), which we read back as UTF-8.
+ * Refused: a NUL, a backslash (a separator on Windows), `.` and `..` segments.
+ */
+export function checkPath(pathInfo: string): { ok: true; relative: string } | { ok: false; reason: string } {
+  const path = Buffer.from(pathInfo, 'latin1').toString('utf8');
+  if (!path.startsWith('/')) return { ok: false, reason: 'the path must start with /' };
+  if (path.includes('\0')) return { ok: false, reason: 'a NUL in the path' };
+  if (path.includes('\\')) return { ok: false, reason: 'a backslash in the path' };
+  const segments = path.slice(1).split('/');
+  if (segments.some((segment) => segment === '.' || segment === '..')) return { ok: false, reason: 'a dot segment in the path' };
+  const relative = segments.join('/');
+  return { ok: true, relative: relative === '' || relative.endsWith('/') ? `${relative}index.html` : relative };
+}
+// #endregion
+
+/**
+ * Builds the application serving the files under `rootDir`.
+ * The folder's real path is resolved per request, so the site can be rebuilt while it is served.
+ */
+export function staticFiles(rootDir: string, options: StaticOptions = {}): Application {
+  return (environ, startResponse) => serve(rootDir, environ, startResponse, options);
+}
+
+async function* serve(rootDir: string, environ: Environ, startResponse: StartResponse, options: StaticOptions): AsyncGenerator<Uint8Array> {
+  const method = environ.REQUEST_METHOD;
+  if (method !== 'GET' && method !== 'HEAD') {
+    yield text(startResponse, '405 Method Not Allowed', 'This server only reads files: GET and HEAD.\n', [['Allow', 'GET, HEAD']]);
+    return;
+  }
+  const check = checkPath(environ.PATH_INFO || '/');
+  if (!check.ok) {
+    yield text(startResponse, '400 Bad Request', `Refused: ${check.reason}.\n`);
+    return;
+  }
+  // #region resolve-inside
+  // The real paths, so that a symlink inside the folder cannot lead out of it.
+  const root = await realpath(rootDir);
+  const file = await realpath(join(root, check.relative)).catch(() => undefined);
+  const inside = file !== undefined && (file === root || file.startsWith(root + sep));
+  const stats = inside ? await stat(file) : undefined;
+  // #endregion
+  if (stats?.isDirectory()) {
+    const location = `${environ.SCRIPT_NAME}${environ.PATH_INFO}/`;
+    yield text(startResponse, '301 Moved Permanently', `Moved to ${location}\n`, [['Location', location]]);
+    return;
+  }
+  if (!stats?.isFile()) {
+    yield* sendFile(join(root, '404.html'), '404 Not Found', environ, startResponse, options);
+    return;
+  }
+  yield* sendFile(file!, '200 OK', environ, startResponse, options);
+}
+
+// #region send-file
+/** Sends a file: whole when it is an HTML page (to fill in the footer), in chunks otherwise. Closes it whatever happens. */
+async function* sendFile(path: string, status: string, environ: Environ, startResponse: StartResponse, options: StaticOptions): AsyncGenerator<Uint8Array> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    yield text(startResponse, status.startsWith('404') ? status : '404 Not Found', 'Not Found\n');
+    return;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const type = CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+    const headers: Headers = [
+      ['Content-Type', type],
+      ['Cache-Control', 'no-cache'], // the site is rebuilt while it is served: always ask again
+      ['X-Content-Type-Options', 'nosniff'],
+    ];
+    if (type.startsWith('text/html') && options.servedBy) {
+      const page = (await handle.readFile()).toString('utf8').replace(SERVED_BY_MARKER, escapeHtml(options.servedBy(environ)));
+      const bytes = Buffer.from(page, 'utf8');
+      startResponse(status, [...headers, ['Content-Length', String(bytes.length)]]);
+      if (environ.REQUEST_METHOD !== 'HEAD') yield bytes;
+      return;
+    }
+    startResponse(status, [...headers, ['Content-Length', String(size)]]);
+    if (environ.REQUEST_METHOD === 'HEAD') return;
+    for (let offset = 0; offset < size; ) {
+      const { bytesRead, buffer } = await handle.read(Buffer.alloc(Math.min(CHUNK_BYTES, size - offset)), 0, Math.min(CHUNK_BYTES, size - offset), offset);
+      if (bytesRead === 0) break; // the file shrank under us (a rebuild): stop here
+      offset += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close(); // runs on normal end, on error, and when the server stops iterating (client gone)
+  }
+}
+// #endregion
+
+function text(startResponse: StartResponse, status: string, body: string, extra: Headers = []): Uint8Array {
+  const bytes = Buffer.from(body, 'utf8');
+  startResponse(status, [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(bytes.length)], ...extra]);
+  return bytes;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
+}
+
+/** `npm run part2 -- static`: the built course site (docs/site), footer naming this server. */
+export const app: Application = staticFiles(fileURLToPath(new URL('../../docs/site/', import.meta.url)), {
+  servedBy: (environ) => `Served by GatewayServer (Part 2), process ${process.pid}${environ['wsgi.multiprocess'] ? ', one of several' : ''}`,
+});
