@@ -86,7 +86,7 @@ ${page.kicker ? `<p class="kicker">${page.kicker}</p>\n` : ''}${page.body}
 ${pager}
 </main>
 </div>
-<footer class="site-footer"><p>${page.source ? `This page is <code>${escapeHtml(page.source)}</code> in the course repo, built by <code>npm run docs</code>.` : 'Built by <code>npm run docs</code> from the course repo.'}</p></footer>
+<footer class="site-footer"><p>${page.source ? `This page is <code>${escapeHtml(page.source)}</code> in the course repo, built by <code>npm run docs</code>.` : 'Built by <code>npm run docs</code> from the course repo.'}</p><p class="served-by"><!-- served-by --></p></footer>
 ${toc ? TOC_SCRIPT : ''}
 </body>
 </html>
