@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,5 +138,25 @@ describe('fixLessons', () => {
     expect(remaining.map((p) => p.lesson)).toEqual([...Array(4).fill('part1/lessons/02-wrong-region.md'), ...Array(4).fill('part1/lessons/03-missing-line.md')]);
     // The good lessons are untouched, byte for byte.
     expect(readFileSync(join(copy, 'part1/README.md'), 'utf8')).toBe(readFileSync(join(fixture, 'part1/README.md'), 'utf8'));
+  });
+});
+
+describe('style=visible transcript blocks (npm run telnet output)', () => {
+  /** A throwaway repo with one transcript and a lesson block showing it. */
+  function visibleRepo(block: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'visible-'));
+    mkdirSync(join(dir, 'part1/transcripts'), { recursive: true });
+    writeFileSync(join(dir, 'part1/transcripts/transcripts.json'), JSON.stringify([{ name: 't', about: 'x' }]));
+    writeFileSync(join(dir, 'part1/transcripts/t.request'), 'GET / HTTP/1.1\r\n\r\n');
+    writeFileSync(join(dir, 'part1/transcripts/t.response'), 'HTTP/1.1 200 OK\r\n\r\nHi\n');
+    writeFileSync(join(dir, 'part1/README.md'), `\`\`\`text transcript=part1/transcripts/t style=visible\n${block}\n\`\`\`\n`);
+    return dir;
+  }
+  it('passes when the response is shown with CR and LF written out', () => {
+    expect(checkLesson(visibleRepo('GET / HTTP/1.1\n\nHTTP/1.1 200 OK\\r\\n\n\\r\\n\nHi\\n'), 'part1/README.md')).toEqual([]);
+  });
+  it('fails when a CR is missing from the shown bytes', () => {
+    const [problem] = checkLesson(visibleRepo('GET / HTTP/1.1\n\nHTTP/1.1 200 OK\\n\n\\r\\n\nHi\\n'), 'part1/README.md');
+    expect(problem!.message).toBe('part1/README.md:1: transcript part1/transcripts/t not found in the block');
   });
 });

@@ -23,7 +23,8 @@
  *     transcripts.json`: the request's lines in a row, and later the
  *     response's lines in a row (other lines, like telnet's chatter, may stand
  *     around them). `style=curl` first strips curl -v's `> ` and `< ` markers
- *     and drops its `* ` info lines. Never fixed automatically: a person picks
+ *     and drops its `* ` info lines; `style=visible` expects the response as
+ *     `npm run telnet` shows it, CR and LF written out as `\r` `\n`. Never fixed automatically: a person picks
  *     what to show around the bytes.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ import MarkdownIt from 'markdown-it';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { loadTranscripts, type Transcript } from './transcripts.ts';
 import { stepDiff } from './steps.ts';
+import { visible } from './wire.ts';
 
 /** One failed check, ready to print. */
 export interface Problem {
@@ -342,7 +344,9 @@ function checkBlock(root: string, lesson: string, block: LessonBlock, transcript
     } else {
       let lines = textLines(block.content);
       if (block.attrs.style === 'curl') lines = stripCurlMarkers(lines);
-      const missing = matchTranscript(lines, entry.requestBytes.toString('utf8'), entry.responseBytes.toString('utf8'), {
+      // style=visible: the response as `npm run telnet` prints it, every CR and LF written out.
+      const response = block.attrs.style === 'visible' ? visible(entry.responseBytes) : entry.responseBytes.toString('utf8');
+      const missing = matchTranscript(lines, entry.requestBytes.toString('utf8'), response, {
         request: `${dir}/${entry.request}`,
         response: `${dir}/${entry.response}`,
       });
