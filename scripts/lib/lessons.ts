@@ -34,6 +34,7 @@ import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { loadTranscripts, type Transcript } from './transcripts.ts';
 import { stepDiff } from './steps.ts';
 import { visible } from './wire.ts';
+import { checkAnchors, fixAnchors } from './anchors.ts';
 
 /** One failed check, ready to print. */
 export interface Problem {
@@ -386,7 +387,12 @@ function checkLessonFindings(root: string, lesson: string, transcripts: Transcri
  */
 export function checkLesson(root: string, lesson: string): Problem[] {
   const { findings } = checkLessonFindings(root, lesson, new Map());
-  return [...findings.values()].flat().map((finding) => finding.problem);
+  return [...[...findings.values()].flat().map((finding) => finding.problem), ...anchorProblems(root, lesson)];
+}
+
+/** The line-anchor links of a lesson that drifted (scripts/lib/anchors.ts), as Problems. */
+function anchorProblems(root: string, lesson: string): Problem[] {
+  return checkAnchors(root, lesson).map((anchor) => ({ lesson, line: anchor.line, message: anchor.message, details: '', fixable: anchor.fix !== undefined }));
 }
 
 /**
@@ -397,9 +403,10 @@ export function checkLesson(root: string, lesson: string): Problem[] {
  */
 export function checkLessons(root: string): Problem[] {
   const transcripts: TranscriptCache = new Map();
-  return findLessons(root).flatMap((lesson) =>
-    [...checkLessonFindings(root, lesson, transcripts).findings.values()].flat().map((finding) => finding.problem),
-  );
+  return findLessons(root).flatMap((lesson) => [
+    ...[...checkLessonFindings(root, lesson, transcripts).findings.values()].flat().map((finding) => finding.problem),
+    ...anchorProblems(root, lesson),
+  ]);
 }
 
 /**
@@ -430,6 +437,7 @@ export function fixLessons(root: string): { fixed: Problem[]; remaining: Problem
       const text = lines.join('\n');
       if (text !== markdown) writeFileSync(join(root, lesson), text);
     }
+    fixed.push(...fixAnchors(root, lesson).map((anchor) => ({ lesson, line: anchor.line, message: anchor.message, details: '', fixable: true })));
   }
   return { fixed, remaining: checkLessons(root) };
 }
