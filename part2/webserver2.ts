@@ -336,18 +336,13 @@ function expectsContinue(request: Omit<Request, 'body'>): boolean {
  */
 export function getEnviron(request: Request, connection: Socket, options: ServerOptions, errors: (text: string) => void): Environ {
   const { path, query } = splitTarget(request.target);
-  const header = (name: string) =>
-    request.headers
-      .filter(([key]) => key.toLowerCase() === name)
-      .map(([, value]) => value)
-      .join(',');
   const environ: Environ = {
     REQUEST_METHOD:      request.method,                          // GET
     SCRIPT_NAME:         '',                                      // mounted at the root
     PATH_INFO:           percentDecode(path),                     // /hello
     QUERY_STRING:        query,                                   // name=world
-    CONTENT_TYPE:        header('content-type'),                  // text/plain or ''
-    CONTENT_LENGTH:      header('content-length'),                // 5 or ''
+    CONTENT_TYPE:        '',                                      // text/plain, from the loop below
+    CONTENT_LENGTH:      '',                                      // 5, from the loop below
     SERVER_NAME:         options.serverName ?? DEFAULT_HOST,      // localhost
     SERVER_PORT:         options.serverPort ?? '',                // 8888
     SERVER_PROTOCOL:     request.version,                         // HTTP/1.1
@@ -362,7 +357,12 @@ export function getEnviron(request: Request, connection: Socket, options: Server
   };
   for (const [name, value] of request.headers) {
     const lower = name.toLowerCase();
-    if (lower === 'content-type' || lower === 'content-length') continue; // CGI gives these their own keys
+    // CGI gives these two their own keys, without HTTP_ (RFC 3875 §4.1.2, §4.1.3).
+    if (lower === 'content-type' || lower === 'content-length') {
+      const key = lower === 'content-type' ? 'CONTENT_TYPE' : 'CONTENT_LENGTH';
+      environ[key] = environ[key] ? `${environ[key]},${value}` : value;
+      continue;
+    }
     // Names with '_' would collide with '-' ones once converted (X_User vs X-User); drop them, as nginx does.
     if (name.includes('_')) continue;
     const key = `HTTP_${name.toUpperCase().replaceAll('-', '_')}` as const;
@@ -421,12 +421,13 @@ export async function runApplication(
     return connection.write(first ? Buffer.concat([bytes, first]) : bytes);
   }
 
-  async function send(chunk: Uint8Array): Promise<void> {
-    if (connection.destroyed) return;
+  /** Sends a chunk; returns a promise only when the kernel's buffer is full and we must wait (backpressure). */
+  function send(chunk: Uint8Array): Promise<void> | undefined {
+    if (connection.destroyed) return undefined;
     if (options.log && !isHead && bodyLog.length < 1024) bodyLog += Buffer.from(chunk).toString('utf8');
     const flushed = !headersSent ? sendHead(isHead ? undefined : chunk) : isHead || connection.write(chunk);
     // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client leaving).
-    if (!flushed) await waitForDrain(connection);
+    return flushed ? undefined : waitForDrain(connection);
   }
 
   const startResponse: StartResponse = (status, headers, excInfo) => {
@@ -455,7 +456,8 @@ export async function runApplication(
       if (chunk.length === 0) continue; // PEP 3333: an empty chunk must not trigger sending the headers
       if (!response) throw new InterfaceError('PEP 3333: the application yielded body bytes before calling start_response');
       if (connection.destroyed) break; // the client left: stop asking the app for more
-      await send(chunk);
+      const full = send(chunk);
+      if (full) await full;
     }
     if (!response) throw new InterfaceError('PEP 3333: the application returned without calling start_response');
     if (!headersSent) sendHead();
@@ -536,7 +538,7 @@ function waitForDrain(connection: Socket): Promise<void> {
 export function responseHead(status: string, headers: Headers, clock: () => Date): string {
   const has = (name: string) => headers.some(([key]) => key.toLowerCase() === name);
   const fields: Headers = [...headers];
-  if (!has('date')) fields.push(['Date', clock().toUTCString()]); // RFC 9110 §6.6.1, IMF-fixdate
+  if (!has('date')) fields.push(['Date', httpDate(clock())]); // RFC 9110 §6.6.1, IMF-fixdate
   if (!has('server')) fields.push(['Server', SERVER_SOFTWARE]);
   fields.push(['Connection', 'close']);
   return `HTTP/1.1 ${status}\r\n${fields.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
@@ -545,6 +547,15 @@ export function responseHead(status: string, headers: Headers, clock: () => Date
 
 /** Connections whose client sent bytes after its request: closing them at once could reset the response. */
 const stillSending = new WeakSet<Socket>();
+
+let lastDate = { second: NaN, text: '' };
+
+/** The Date header value for `now`, formatted once per second, as node:http does: every request in that second shares it. */
+function httpDate(now: Date): string {
+  const second = Math.floor(now.getTime() / 1000);
+  if (second !== lastDate.second) lastDate = { second, text: now.toUTCString() };
+  return lastDate.text;
+}
 
 // #region finish-response
 /**
