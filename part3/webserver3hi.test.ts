@@ -1,0 +1,112 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { childrenOf, processInfo, until } from '../scripts/lib/processes.ts';
+import { exchange, type Target } from '../scripts/lib/wire.ts';
+
+const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
+const WAIT_APP = 'part3/fixtures/waitapp.ts:app';
+
+let server: RunningStep | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+/** Resolves with the error code of a connection attempt to `target`, or 'connected'. */
+function tryConnect(target: Target): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(target);
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    // A refused connection is the answer we are looking for, not a failure.
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+describe('3h: the gateway server, a child per connection', () => {
+  it('runs two requests in the application at the same time, each in its own child', async () => {
+    server = await startStep('3h', [], { app: WAIT_APP });
+    const a = openClient(server.target, GET('/a'));
+    const b = openClient(server.target, GET('/b'));
+    const arrived = await server.lines(/^arrived (\d+)$/, 2, 'stderr');
+    const pids = arrived.map((match) => Number(match[1]));
+    expect(new Set(pids).size).toBe(2); // two processes
+    expect(pids.every((pid) => processInfo(pid)?.ppid === server!.pid)).toBe(true); // children of the server
+    expect(a.received().length + b.received().length).toBe(0); // both inside the app, neither answered
+    for (const pid of pids) process.kill(pid, 'SIGUSR2');
+    await Promise.all([a.closed, b.closed]);
+    for (const client of [a, b]) expect(client.received().toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nanswered by \d+\n$/);
+    await until(() => childrenOf(server!.pid).length === 0, 'no child is left');
+  });
+
+  it('says wsgi.multiprocess = true in environ', async () => {
+    server = await startStep('3h', [], { app: 'environ' });
+    const result = await exchange(server.target, [GET('/')]);
+    expect(result.bytes.toString('utf8')).toContain('\nwsgi.multiprocess = true\n');
+  });
+
+  it('survives a child killed in the middle of the application, and serves the next request', async () => {
+    server = await startStep('3h', [], { app: WAIT_APP });
+    const victim = openClient(server.target, GET('/victim'));
+    const [, pid] = await server.line(/^arrived (\d+)$/, 'stderr');
+    process.kill(Number(pid), 'SIGKILL');
+    await server.line(new RegExp(`^Child ${pid} terminated with signal SIGKILL`), 'stderr');
+    await victim.closed;
+    expect(victim.received().length).toBe(0);
+    const next = openClient(server.target, GET('/next'));
+    const [, nextPid] = (await server.lines(/^arrived (\d+)$/, 2, 'stderr'))[1]!;
+    process.kill(Number(nextPid), 'SIGUSR2');
+    await next.closed;
+    expect(next.received().toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+});
+
+describe('3i: a pre-forked pool', () => {
+  it('replaces a worker that dies, and goes on serving', async () => {
+    server = await startStep('3i', ['--workers', '2'], { app: 'hello' });
+    const started = await server.lines(/^Worker (\d+) is accepting connections$/, 2);
+    const [victim, survivor] = started.map((match) => Number(match[1]));
+    process.kill(victim!, 'SIGKILL');
+    await server.line(new RegExp(`^Worker ${victim} terminated with signal SIGKILL; starting another$`), 'stderr');
+    const [, replacement] = (await server.lines(/^Worker (\d+) is accepting connections$/, 3))[2]!;
+    expect(new Set(childrenOf(server.pid).map((info) => info.pid))).toEqual(new Set([survivor, Number(replacement)]));
+    for (let i = 0; i < 4; i++) expect((await exchange(server.target, [GET('/hello')])).bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+
+  it('on SIGTERM stops accepting, finishes the request under way, and exits 0', async () => {
+    server = await startStep('3i', ['--workers', '1'], { app: WAIT_APP });
+    const inFlight = openClient(server.target, GET('/slow'));
+    const [, worker] = await server.line(/^arrived (\d+)$/, 'stderr');
+    const exited = once(server.process, 'exit');
+    process.kill(server.pid, 'SIGTERM');
+    await server.line(/^SIGTERM: draining 1 workers/);
+    // No new connections: the listening socket closes once the worker has closed its server.
+    const deadline = Date.now() + 10_000;
+    let outcome = await tryConnect(server.target);
+    while (outcome !== 'ECONNREFUSED' && Date.now() < deadline) {
+      await sleep(50);
+      outcome = await tryConnect(server.target);
+    }
+    expect(outcome).toBe('ECONNREFUSED');
+    expect(inFlight.received().length).toBe(0); // still inside the application
+    process.kill(Number(worker), 'SIGUSR2');
+    await inFlight.closed;
+    expect(inFlight.received().toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*answered by \d+\n$/);
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
+
+  it('when the primary is killed (kill -9), the workers exit too and the port is free', async () => {
+    server = await startStep('3i', ['--workers', '2'], { app: 'hello' });
+    const workers = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map((match) => Number(match[1]));
+    process.kill(server.pid, 'SIGKILL');
+    // An orphan is reparented and reaped by init: gone, or at worst a zombie that holds no socket.
+    await until(() => workers.every((pid) => processInfo(pid) === undefined || processInfo(pid)!.state === 'Z'), 'both workers have exited');
+    expect(await tryConnect(server.target)).toBe('ECONNREFUSED');
+  });
+});
