@@ -1,0 +1,12 @@
+/**
+ * The child that scripts/fork-cost.ts starts and measures: it loads what a
+ * child of webserver3h loads (Part 2's server and the hello app), then tells
+ * its parent it is ready, and exits when the parent says so.
+ */
+import { loadApplication, handleOneRequest } from '../../part2/webserver2.ts';
+import { app } from '../../part2/apps/hello.ts';
+
+// Referenced, so that a bundler keeps them: the probe must load what a real child loads.
+if (typeof handleOneRequest !== 'function' || typeof loadApplication !== 'function' || typeof app !== 'function') process.exit(1);
+process.send?.('ready');
+process.once('message', () => process.exit(0));
