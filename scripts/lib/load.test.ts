@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import { app as hello } from '../../part2/apps/hello.ts';
-import { runLoad, treeRss } from './load.ts';
+import { runLoad } from './load.ts';
 import { startGateway } from './servers.ts';
 
 it('counts every request against a connection-per-request server', async () => {
@@ -37,9 +37,7 @@ it('uses keep-alive against node:http, and counts statuses other than 200 as fai
   }
 });
 
-it('counts refused connections, and measures memory of a process tree', async () => {
+it('counts refused connections', async () => {
   const result = await runLoad({ host: '127.0.0.1', port: 1, path: '/', concurrency: 1, requests: 2, durationMs: 2000, keepAlive: false });
   expect(result.failed).toEqual({ ECONNREFUSED: 2 });
-  expect(treeRss(process.pid)).toBeGreaterThan(10 * 1024 * 1024);
-  expect(treeRss(2 ** 22 + 12345)).toBe(0);
 });

@@ -9,7 +9,6 @@
  * open, like node:http). Only for 127.0.0.1: the bench never leaves the machine.
  */
 import { connect, type Socket } from 'node:net';
-import { readFileSync, readdirSync } from 'node:fs';
 
 export interface LoadOptions {
   host: string;
@@ -150,34 +149,4 @@ function exchangeKeepAlive(socket: Socket, request: Buffer, timeoutMs: number): 
     socket.setTimeout(timeoutMs, () => onError(Object.assign(new Error('timeout'), { code: 'timeout' })));
     socket.write(request);
   });
-}
-
-/**
- * The resident memory of a process and all its descendants, in bytes, read
- * from /proc (Linux). 0 when the process is gone.
- */
-export function treeRss(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process ended while we looked: it uses no memory now
-    }
-  }
-  let total = 0;
-  for (const stack = [pid]; stack.length > 0; ) {
-    const current = stack.pop()!;
-    try {
-      const status = readFileSync(`/proc/${current}/status`, 'latin1');
-      total += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-    } catch {
-      continue;
-    }
-    stack.push(...(children.get(current) ?? []));
-  }
-  return total;
 }
