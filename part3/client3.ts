@@ -195,7 +195,7 @@ export function formatReport(report: Report, options: ClientOptions): string {
     `empty:            ${report.empty}  (the server closed or reset it without a response)`,
     `open at timeout:  ${report.open}  (still open after --timeout ${options.timeout} s)`,
     `errors:           ${errors}`,
-    `elapsed:          ${report.elapsed.toFixed(2)} s  (median response ${median.toFixed(2)} s, slowest ${slowest.toFixed(2)} s)`,
+    `elapsed:          ${report.elapsed.toFixed(2)} s  (${times.length > 0 ? `median response ${median.toFixed(2)} s, slowest ${slowest.toFixed(2)} s` : 'no response ended'})`,
   ].join('\n');
 }
 

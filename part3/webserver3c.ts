@@ -17,10 +17,11 @@
  *   itself (SCM_RIGHTS), so the child owns the same TCP connection. The
  *   parent's server has pauseOnConnect, so it reads no byte of the request,
  *   and the parent closes its copy as soon as the child says it has one.
- * - A child costs a Node start-up: tens of milliseconds and tens of
- *   megabytes (part3/NOTES.md), where fork(2) copies a running process in
- *   well under a millisecond. Hence scripts/part3.ts: the children run plain
- *   JavaScript, never a TypeScript loader.
+ * - A child costs a whole Node start-up: tens of milliseconds of CPU and
+ *   about 43 MB resident, 6-7 MB of it its own (part3/NOTES.md), where
+ *   fork(2) only copies the running process's page tables. Hence
+ *   scripts/part3.ts: the children run plain JavaScript, never a
+ *   TypeScript loader, which would cost five times as much.
  *
  * See it:   npm run part3 -- 3c
  *           curl http://localhost:8888/hello   in two terminals: both are

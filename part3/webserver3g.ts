@@ -38,10 +38,13 @@ export const DEFAULT_SLEEP_SECONDS = 0;
 // #region max-children
 /**
  * How many children may be alive at once. A child is a whole Node process:
- * about 45 MB of resident memory, and 40 ms or more of CPU before it can
- * serve (part3/NOTES.md). Two cores start two at a time whatever the limit,
- * so more children only cost memory: 32 keeps the tree under about 1.5 GB
- * and, measured with 1024 connections at once, is as fast as 64 or 128.
+ * about 43 MB resident, 6-7 MB of it its own (the rest is Node's code,
+ * shared), and 30-60 ms of CPU before it can serve (part3/NOTES.md). Two
+ * cores start about two at a time whatever the limit: with 1024 quick
+ * requests at once, 8, 32 and 128 all took about 24 s. The limit matters
+ * when requests wait (on a database, on --sleep), each holding a child
+ * meanwhile: 32 lets that many wait at once and bounds the tree at about
+ * 250 MB of private memory (some 1.4 GB of RSS as ps adds it up).
  */
 export const DEFAULT_MAX_CHILDREN = 32;
 // #endregion

@@ -3,7 +3,8 @@
  * processes, started once, all accepting on the same listening socket.
  *
  * Forking per connection (3c-3h) pays for a process start on every request:
- * tens of milliseconds of CPU and tens of megabytes here (part3/NOTES.md).
+ * tens of milliseconds of CPU each, about 30 requests a second on two cores
+ * where 3i serves thousands (part3/NOTES.md).
  * Apache's prefork MPM and gunicorn start their workers once, before the
  * first connection, and every worker accepts on the one listening socket;
  * the kernel gives each new connection to one of them. Changed since 3h:
