@@ -1,18 +1,25 @@
 /**
- * npm start: builds the course site, serves it on http://localhost:8000 and
- * prints the command of each part, so a student has everything in one place.
+ * npm start: builds the course site, serves it on http://localhost:8000 with
+ * the course's own server, and prints the command of each part, so a student
+ * has everything in one place.
+ *
+ * The site is served by Part 3's pre-forked pool (webserver3i) running the
+ * static-file gateway application of Part 2 (part2/apps/static.ts), both as
+ * bundled JavaScript: the course serves itself, and every page's footer says
+ * which worker process answered.
  *
  * Options:  --port N   (default 8000; the part servers use 8888, so both can run)
  *           --host H   (default localhost; 0.0.0.0 lets a classroom connect)
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Server } from 'node:net';
 import { buildSite, describeBuild, REPO_ROOT, summarizeWarnings } from './build-docs.ts';
 import { findParts, formatProblem } from './lib/lessons.ts';
-import { createStaticServer } from './lib/static-server.ts';
+import { buildApplication, buildProgram } from './part3.ts';
 
 /** The site's port: not the parts' 8888, so a student can keep both open. */
 export const SITE_PORT = 8000;
@@ -33,22 +40,7 @@ export function partLines(root: string): string[] {
   const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
   return findParts(root)
     .filter((part) => scripts[part] !== undefined && PART_COMMANDS[part] !== undefined)
-    .map((part) => `Part ${part.slice(4)}: ${PART_COMMANDS[part]!.command.padEnd(22)}(then ${PART_COMMANDS[part]!.then})`);
-}
-
-/** One line a student can act on, for the usual reasons listen() fails. */
-function explainListenError(error: NodeJS.ErrnoException, port: number, host: string): string {
-  switch (error.code) {
-    case 'EADDRINUSE':
-      return `Port ${port} is already in use: is the site already running in another terminal? Stop it, or pick another port: npm start -- --port ${port + 1}`;
-    case 'EACCES':
-      return `Not allowed to listen on port ${port}: ports below 1024 need root; pick one above 1023 with --port`;
-    case 'ENOTFOUND':
-    case 'EADDRNOTAVAIL':
-      return `Cannot listen on host '${host}': it is not an address of this machine (try localhost or 0.0.0.0)`;
-    default:
-      return `Cannot serve on ${host}:${port}: ${error.message}`;
-  }
+    .map((part) => `Part ${part.slice(4)}: ${PART_COMMANDS[part]!.command.padEnd(26)}(then ${PART_COMMANDS[part]!.then})`);
 }
 
 function parseOptions(args: string[]): { port: number; host: string } {
@@ -58,14 +50,37 @@ function parseOptions(args: string[]): { port: number; host: string } {
   return { port, host: values.host ?? SITE_HOST };
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+/**
+ * Starts webserver3i with the static-file application on `port`, resolves
+ * with the port once every worker accepts. Rejects with one line a student
+ * can act on when the pool does not come up (most often: the port is taken).
+ */
+async function startPool(port: number, host: string): Promise<{ port: number; stop: () => void }> {
+  const server = await buildProgram('3i');
+  const app = await buildApplication('part2/apps/static.ts:app');
+  const pool = spawn(process.execPath, [server, app, '--port', String(port), '--host', host, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+  let stderr = '';
+  pool.stderr!.on('data', (chunk) => (stderr += chunk));
+  const lines = createInterface({ input: pool.stdout! });
+  const actual = await new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const match = /Serving HTTP on port (\d+)/.exec(line);
+      if (match) resolve(Number(match[1]));
     });
+    pool.once('exit', () =>
+      reject(new Error(/EADDRINUSE|already in use/.test(stderr)
+        ? `Port ${port} is already in use: is the site already running in another terminal? Stop it, or pick another port: npm start -- --port ${port + 1}`
+        : `The site's server did not start:\n${stderr.trim()}`)),
+    );
   });
+  pool.stderr!.pipe(process.stderr); // from now on, the pool's own messages (a worker replaced, ...)
+  pool.stdout!.resume();
+  pool.on('exit', (code) => process.exit(code ?? 1));
+  // Ctrl-C stops the pool at once; SIGTERM lets it drain (webserver3i's banner says how).
+  const stop = (signal: NodeJS.Signals) => () => pool.kill(signal);
+  process.on('SIGINT', stop('SIGINT'));
+  process.on('SIGTERM', stop('SIGTERM'));
+  return { port: actual, stop: () => pool.kill('SIGTERM') };
 }
 
 async function main(): Promise<void> {
@@ -77,26 +92,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { port, host } = options;
-
   if (host === '0.0.0.0' || host === '::') {
     console.error(`Warning: serving on every network interface (${host}): anyone who can reach this machine can read the site.`);
-  }
-  // Take the port before building: if another copy is running, say so at
-  // once instead of rebuilding the site under its feet.
-  const outDir = join(REPO_ROOT, 'docs', 'site');
-  mkdirSync(outDir, { recursive: true });
-  const server = createStaticServer(outDir);
-  try {
-    await listen(server, port, host);
-  } catch (error) {
-    console.error(explainListenError(error as NodeJS.ErrnoException, port, host));
-    process.exit(1);
   }
 
   // Same build as npm run docs, in this process. A lesson out of step with
   // the code fails `npm run docs` and `npm test`; here we still show the site,
   // because a student or a teacher mid-edit wants to read it.
-  const result = buildSite({ allowDrift: true, outDir });
+  const result = buildSite({ allowDrift: true, outDir: join(REPO_ROOT, 'docs', 'site') });
   if (result.problems.length > 0) {
     console.error(result.problems.map(formatProblem).join('\n\n'));
     console.error(`\nWarning: ${result.problems.length} lesson block(s) out of step with the code (npm run docs -- --fix rewrites code blocks from source).\n`);
@@ -104,10 +107,15 @@ async function main(): Promise<void> {
   for (const warning of summarizeWarnings(result.warnings)) console.warn(`warning: ${warning}`);
   console.log(describeBuild(result));
 
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
+  let pool;
+  try {
+    pool = await startPool(port, host);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  console.log(`\nThe course site: http://${shownHost}:${actualPort}/\n`);
+  console.log(`\nThe course site: http://${shownHost}:${pool.port}/   (served by the course's own pre-forked server, webserver3i)\n`);
   for (const line of partLines(REPO_ROOT)) console.log(line);
   console.log('\nCtrl-C stops the site.');
 }

@@ -12,8 +12,7 @@
  * close(), which the server always calls (PEP 3333).
  */
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { extname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join, resolve, sep } from 'node:path';
 import type { Application, Environ, Headers, StartResponse } from '../gateway.ts';
 
 /** Content-Type by file extension; anything else is sent as bytes. */
@@ -151,7 +150,14 @@ function escapeHtml(value: string): string {
   return value.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
 }
 
-/** `npm run part2 -- static`: the built course site (docs/site), footer naming this server. */
-export const app: Application = staticFiles(fileURLToPath(new URL('../../docs/site/', import.meta.url)), {
-  servedBy: (environ) => `Served by GatewayServer (Part 2), process ${process.pid}${environ['wsgi.multiprocess'] ? ', one of several' : ''}`,
+/**
+ * `npm run part2 -- static`, and `npm start` through webserver3i: the built
+ * course site, docs/site under the current folder (npm runs scripts from the
+ * repository root), or SITE_DIR. The footer names the process that answered.
+ */
+export const app: Application = staticFiles(resolve(process.env.SITE_DIR ?? 'docs/site'), {
+  servedBy: (environ) =>
+    environ['wsgi.multiprocess']
+      ? `Served by the course's own GatewayServer: a pre-forked pool (webserver3i), worker process ${process.pid}.`
+      : `Served by the course's own GatewayServer (Part 2), process ${process.pid}.`,
 });
