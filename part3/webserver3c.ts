@@ -118,13 +118,22 @@ function forkChild(args: string[], connection: Socket): ChildProcess {
  * connection the parent sends, serve it, exit (os._exit(0)).
  */
 export function serveChild(sleepSeconds: number): void {
+  let received = false;
   process.once('message', async (message: unknown, connection?: Socket) => {
     if (message !== 'connection' || !connection) process.exit(1);
+    received = true;
     process.send!('received', undefined, {}, () => {}); // the parent closes its copy when it hears this (if it has gone, no matter)
     connection.allowHalfOpen = true; // as in the parent's server: a half-closed client (nc -N) still gets its answer
     await handleRequest(connection, sleepSeconds);
     process.exit(0);
   });
+  // If the parent dies while the connection is on its way, Node may drop the
+  // message (one still pending when the channel closes is never emitted),
+  // yet keep the socket it has made of the descriptor, which would keep this
+  // child alive for ever. With no connection to serve, there is nothing to wait for.
+  const orphaned = () => received || process.exit(1);
+  if (process.connected) process.once('disconnect', orphaned);
+  else orphaned();
 }
 // #endregion
 

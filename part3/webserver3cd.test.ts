@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
 import { childrenOf, descriptorCount, processInfo, until } from '../scripts/lib/processes.ts';
@@ -58,6 +59,19 @@ describe('3c: a child per connection', () => {
     const next = await exchange(server.target, [GET('/next')]);
     assertSameBytes(next.bytes, RESPONSE);
     expect(processInfo(server.pid)?.state).not.toBe('Z');
+  });
+  it('a child whose parent dies while handing it the connection does not keep the client waiting', async () => {
+    server = await startStep('3c', ['--sleep', '0']);
+    const client = openClient(server.target, Buffer.from('GET /half', 'latin1'));
+    await until(() => childrenOf(server!.pid).length === 1, 'the child is starting');
+    process.kill(server.pid, 'SIGKILL'); // while the child is still loading, as likely as not
+    await sleep(300);
+    client.socket.write(' HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Answered (the child got its connection) or closed (it never did, and
+    // exited): either way the client learns it, instead of waiting for ever.
+    const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(5000).then(() => 'still open')]);
+    expect(outcome).toBe('closed');
+    if (client.received().length > 0) assertSameBytes(client.received(), RESPONSE);
   });
 });
 

@@ -170,8 +170,10 @@ export function serveChild(spec: string, options: ServerOptions): void {
     console.error(error.message);
     process.exit(1);
   });
+  let received = false;
   process.once('message', async (message: unknown, connection?: Socket) => {
     if (message !== 'connection' || !connection) process.exit(1);
+    received = true;
     process.send!('received', undefined, {}, () => {}); // the parent closes its copy when it hears this (if it has gone, no matter)
     connection.allowHalfOpen = true; // as in Part 2's server: a half-closed client (nc -N) still gets its answer
     await handleOneRequest(connection, await app, { ...options, serverPort: String(connection.localPort) });
@@ -180,6 +182,13 @@ export function serveChild(spec: string, options: ServerOptions): void {
     if (!connection.destroyed) await once(connection, 'close');
     process.exit(0);
   });
+  // If the parent dies while the connection is on its way, Node may drop the
+  // message (one still pending when the channel closes is never emitted),
+  // yet keep the socket it has made of the descriptor, which would keep this
+  // child alive for ever. With no connection to serve, there is nothing to wait for.
+  const orphaned = () => received || process.exit(1);
+  if (process.connected) process.once('disconnect', orphaned);
+  else orphaned();
 }
 // #endregion
 
