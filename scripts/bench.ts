@@ -120,9 +120,9 @@ function table(figures: Figures[]): string {
 export function chart(figures: Figures[], subtitle: string): string {
   const width = 860;
   const barLeft = 300;
-  const barMax = 400;
+  const barMax = width - barLeft - 250; // room for the label after the longest bar
   const rowHeight = 44;
-  const top = 90;
+  const top = 104;
   const height = top + figures.length * rowHeight + 40;
   const most = Math.max(...figures.map((f) => f.requestsPerSecond), 1);
   const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
@@ -141,7 +141,10 @@ export function chart(figures: Figures[], subtitle: string): string {
   <desc id="desc">${escape(figures.map((f) => `${f.about}: ${f.requestsPerSecond.toFixed(0)} requests per second, p99 ${f.p99.toFixed(1)} ms`).join('; '))}</desc>
   <rect width="100%" height="100%" fill="#ffffff"/>
   <text x="24" y="36" font-size="22" font-weight="bold" fill="#111">Requests per second, same load, one machine</text>
-  <text x="24" y="62" font-size="15" fill="#333">${escape(subtitle)}</text>
+  ${subtitle
+    .split('; ')
+    .map((line, i) => `<text x="24" y="${62 + i * 20}" font-size="15" fill="#333">${escape(line)}</text>`)
+    .join('\n  ')}
   ${bars.join('\n  ')}
 </svg>
 `;

@@ -127,8 +127,10 @@ function exchangeKeepAlive(socket: Socket, request: Buffer, timeoutMs: number): 
       socket.off('data', onData);
       socket.off('error', onError);
       socket.off('end', onEnd);
+      socket.off('timeout', onTimeout);
       socket.setTimeout(0);
     };
+    const onTimeout = () => onError(Object.assign(new Error('timeout'), { code: 'timeout' }));
     const onError = (error: Error) => (cleanup(), reject(error));
     const onEnd = () => (cleanup(), reject(Object.assign(new Error('closed'), { code: 'closed by server' })));
     const onData = (chunk: Buffer) => {
@@ -146,7 +148,8 @@ function exchangeKeepAlive(socket: Socket, request: Buffer, timeoutMs: number): 
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('end', onEnd);
-    socket.setTimeout(timeoutMs, () => onError(Object.assign(new Error('timeout'), { code: 'timeout' })));
+    socket.setTimeout(timeoutMs);
+    socket.on('timeout', onTimeout); // one listener per request, removed in cleanup: the socket lives across requests
     socket.write(request);
   });
 }
