@@ -5,14 +5,19 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from '../part1/webserver1.ts';
 import { app as hello } from '../part2/apps/hello.ts';
-import { byteDiff, compareTwo, compareWithTranscripts, maskHeaders, NothingListening, parseTarget } from './lib/compare.ts';
+import { byteDiff, compareTwo, compareWithTranscripts, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './lib/compare.ts';
 import { startGateway } from './lib/servers.ts';
 import { loadTranscripts } from './lib/transcripts.ts';
 import type { Target } from './lib/wire.ts';
 
 const part1 = loadTranscripts(fileURLToPath(new URL('../part1/transcripts', import.meta.url)));
-const part2hello = loadTranscripts(fileURLToPath(new URL('../part2/transcripts', import.meta.url))).filter((t) => t.app === 'hello');
+const part2 = loadTranscripts(fileURLToPath(new URL('../part2/transcripts', import.meta.url)));
+const part2hello = part2.filter((t) => t.app === 'hello');
+const part3 = loadTranscripts(fileURLToPath(new URL('../part3/transcripts', import.meta.url)));
+const HELLO = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\nHello, World!\n';
 const options = { mask: [], timeoutMs: 2000 };
+/** One transcript of Part 1, by name. */
+const only = (name: string) => part1.filter((t) => t.name === name);
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -43,22 +48,56 @@ describe('compare against the golden transcripts', () => {
 
   it("fails with a readable diff against the original's bare-LF response", async () => {
     const target = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\n\nHello, World!\n'));
-    const [first] = await compareWithTranscripts(target, part1.slice(0, 1), options);
+    const [first] = await compareWithTranscripts(target, only('curl'), options);
     expect(first!.ok).toBe(false);
     expect(first!.details[0]).toBe(
-      `first difference at byte 15 (golden telnet.response has 98 bytes, 127.0.0.1:${target.port} 31); CR and LF shown as \\r \\n`,
+      `first difference at byte 15 (golden hello.response has 98 bytes, 127.0.0.1:${target.port} 31); CR and LF shown as \\r \\n`,
     );
     expect(first!.details).toContain('- HTTP/1.1 200 OK\\r\\n');
     expect(first!.details).toContain('+ HTTP/1.1 200 OK\\n');
   });
 
+  it('fails a server that reads once and answers before the request is complete, though its bytes are right', async () => {
+    const target = await rawServer((socket) => socket.end(HELLO)); // answers the first chunk, like one recv(1024)
+    const [chars] = await compareWithTranscripts(target, only('telnet-chars'), options);
+    expect(chars!.ok).toBe(false);
+    expect(chars!.details).toEqual([
+      'answered after 1 of 23 request bytes ("G"), before the request was complete',
+    ]);
+    const [lines] = await compareWithTranscripts(target, only('telnet'), options);
+    expect(lines!.details[0]).toMatch(/^answered after 21 of 23 request bytes \("GET \/hello HTTP\/1\.1\\r\\n"\)/);
+    const [whole] = await compareWithTranscripts(target, only('curl'), options);
+    expect(whole!.ok).toBe(true); // one write: there is no earlier moment to answer at
+  });
+
   it('reports a server that never closes the connection', async () => {
-    const target = await rawServer((socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\nHello, World!\n'));
-    const [first] = await compareWithTranscripts(target, part1.slice(0, 1), { mask: [], timeoutMs: 100 });
+    const target = await rawServer((socket) => socket.write(HELLO));
+    const [first] = await compareWithTranscripts(target, only('curl'), { mask: [], timeoutMs: 100 });
     expect(first!.ok).toBe(false);
     expect(first!.details).toEqual([
       'no end of stream after 100 ms of silence: the server kept the connection open (these transcripts expect it to close after the response, as Connection: close says)',
     ]);
+  });
+
+  it('reports a server that never answers', async () => {
+    const target = await rawServer(() => {}); // reads the request, says nothing
+    const [first] = await compareWithTranscripts(target, only('curl'), { mask: [], timeoutMs: 100 });
+    expect(first!.details[0]).toBe('no answer after 100 ms of silence: the server is waiting for more of the request, or is stuck');
+  });
+
+  it('times out, and says so, on a server that accepts no more connections (backlog full), instead of hanging', async () => {
+    // A Node process that listens with a backlog of 1 and then blocks its event loop, so it never accepts.
+    const stuck = spawn(process.execPath, ['-e', `require('node:net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () {
+      console.log(this.address().port);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000);
+    })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanup.push(async () => void stuck.kill('SIGKILL'));
+    const [portText] = (await once(stuck.stdout!, 'data')) as [Buffer];
+    const target = { host: '127.0.0.1', port: Number(portText.toString()) };
+    const outcomes = await compareWithTranscripts(target, [...only('curl'), ...only('curl'), ...only('curl'), ...only('curl')], { mask: [], timeoutMs: 300 });
+    expect(outcomes.map((o) => o.details[0])).toContain(
+      "no connection after 300 ms: the server's backlog is full (is it stuck on an earlier connection?)",
+    );
   });
 
   it('says in one line when nothing listens', async () => {
@@ -94,7 +133,46 @@ describe('compare two servers', () => {
   });
 });
 
+describe('which transcripts', () => {
+  it('replays all of a part without apps, and says nothing', () => {
+    expect(selectTranscripts(part1, undefined)).toEqual({ transcripts: part1 });
+    expect(() => selectTranscripts(part1, 'hello')).toThrowError('these transcripts need no app: leave out --app');
+  });
+  it("replays app hello's by default when every transcript has an app (Part 2)", () => {
+    const { transcripts, note } = selectTranscripts(part2, undefined);
+    expect(transcripts).toEqual(part2hello);
+    expect(note).toMatch(/^Replaying the 7 transcripts of app 'hello' \(--app NAME picks another: environ, router, /);
+    expect(() => selectTranscripts(part2, 'nope')).toThrowError(/^no transcripts for app 'nope' \(apps: hello, environ, /);
+  });
+  it("replays those that need no app by default when some do (Part 3's 3a-3g), and only an app's with --app (3h, 3i)", () => {
+    const plain = selectTranscripts(part3, undefined);
+    expect(plain.transcripts.map((t) => t.name)).toEqual(['curl', 'telnet', 'telnet-chars', 'nc', 'half-close']);
+    expect(plain.note).toBe("Replaying the 5 transcripts that need no app (--app NAME replays an app's instead: hello, honoapp, h3app, ittyapp).");
+    const hello = selectTranscripts(part3, 'hello');
+    expect(hello.transcripts.map((t) => t.name)).toEqual(['hello-app']);
+    expect(hello.note).toBe("Replaying the 1 transcript of app 'hello' (--app NAME picks another: honoapp, h3app, ittyapp).");
+  });
+});
+
 describe('helpers', () => {
+  it('prints a repeated byte diff once, then names the transcript it repeats, keeping the lines about each exchange', () => {
+    const diff = ['first difference at byte 15 (...)', '- HTTP/1.1 200 OK\\r\\n'];
+    expect(foldRepeats([
+      { name: 'telnet', ok: false, details: ['answered after 21 of 23 request bytes', ...diff] },
+      { name: 'telnet-chars', ok: false, details: ['answered after 1 of 23 request bytes', ...diff] },
+      { name: 'nc', ok: true, details: [] },
+      { name: 'curl', ok: false, details: [...diff] },
+      { name: 'browser', ok: false, details: ['first difference at byte 0 (...)'] },
+      { name: 'half-close', ok: false, details: ['no end of stream after 1000 ms'] },
+    ])).toEqual([
+      { name: 'telnet', ok: false, details: ['answered after 21 of 23 request bytes', ...diff] },
+      { name: 'telnet-chars', ok: false, details: ['answered after 1 of 23 request bytes', 'the same difference as telnet'] },
+      { name: 'nc', ok: true, details: [] },
+      { name: 'curl', ok: false, details: ['the same difference as telnet'] },
+      { name: 'browser', ok: false, details: ['first difference at byte 0 (...)'] },
+      { name: 'half-close', ok: false, details: ['no end of stream after 1000 ms'] },
+    ]);
+  });
   it('masks header values in the head only, CRLF or LF', () => {
     const message = Buffer.from('HTTP/1.1 200 OK\nDate: today\nServer: x\n\nDate: in the body\n');
     expect(maskHeaders(message, ['date', 'server']).toString()).toBe('HTTP/1.1 200 OK\nDate: *\nServer: *\n\nDate: in the body\n');
@@ -120,7 +198,30 @@ describe('npm run compare', () => {
     const bad = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\n\nHello, World!\n'));
     const failed = await run(['--part', '1', '--target', `127.0.0.1:${bad.port}`]);
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toContain('FAIL  telnet');
+    expect(failed.stdout).toContain('FAIL  telnet\n');
+    expect(failed.stdout).toContain('FAIL  nc\n      the same difference as telnet\n');
+  });
+
+  it('exits 2 with one line when nothing listens, or on bad usage', async () => {
+    const gone = await rawServer(() => {});
+    await cleanup.pop()!();
+    expect(await run(['--part', '1', '--target', `127.0.0.1:${gone.port}`])).toEqual({ code: 2, stdout: '' });
+    expect((await run(['--part', '9', '--target', 'localhost:8888'])).code).toBe(2);
+    expect((await run(['--part', '1', '--app', 'hello', '--target', 'localhost:8888'])).code).toBe(2);
+  });
+
+  it('stops quietly when its reader goes away (| head), keeping the exit status', async () => {
+    const server = await listen(0, '127.0.0.1', () => {});
+    cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./compare.ts', import.meta.url)), '--part', '1', '--target', `127.0.0.1:${(server.address() as AddressInfo).port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // the reader is gone before the first line: every write meets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
 

@@ -1,30 +1,39 @@
 /**
  * npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]
- * npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask ...]
+ * npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask ...] [--app NAME] [--timeout SECONDS]
  *
  * Holds a server against the course, byte for byte. The first form replays
  * Part N's golden transcripts against any running server (ours, or yours in
  * any language) and prints PASS or FAIL per transcript, with a diff that
- * shows CR and LF. The second sends the same requests to two servers and
+ * shows CR and LF; a server that answers before the whole request has been
+ * sent fails too. The second sends the same requests to two servers and
  * shows where their answers differ. `--mask date,server` ignores the values
  * of those header fields (your server has its own clock and name). Part 2's
- * transcripts belong to apps; `--app` picks which (default hello).
+ * transcripts belong to apps and Part 3's partly; `--app` picks which
+ * (default: those that need no app, else hello's). Guide: docs/compare.md.
  * Exit status: 0 when everything matched, 1 on a difference, 2 on bad usage
  * or when nothing listens.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compareTwo, compareWithTranscripts, parseTarget, type Outcome } from './lib/compare.ts';
+import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './lib/compare.ts';
 import { loadTranscripts } from './lib/transcripts.ts';
 
 const usage = [
   'usage: npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]',
-  '       npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask date,server] [--app NAME]',
+  '       npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]',
 ].join('\n');
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+// A reader that stops early (`| head -n 14`) closes the pipe: stop printing
+// and keep the exit status, rather than crash on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 async function main(): Promise<number> {
   let values;
@@ -36,7 +45,7 @@ async function main(): Promise<number> {
         a: { type: 'string' },
         b: { type: 'string' },
         mask: { type: 'string', default: '' },
-        app: { type: 'string', default: 'hello' },
+        app: { type: 'string' },
         timeout: { type: 'string', default: '5' },
       },
     }));
@@ -55,15 +64,15 @@ async function main(): Promise<number> {
     return 2;
   }
   const mask = values.mask!.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
-  const all = loadTranscripts(dir);
-  const transcripts = all.filter((transcript) => transcript.app === undefined || transcript.app === values.app);
-  if (transcripts.length === 0) {
-    console.error(`Part ${values.part} has no transcripts for app '${values.app}' (apps: ${[...new Set(all.map((t) => t.app))].join(', ')})`);
+  let selection: Selection;
+  try {
+    selection = selectTranscripts(loadTranscripts(dir), values.app);
+  } catch (error) {
+    console.error(`Part ${values.part}: ${(error as Error).message}`);
     return 2;
   }
-  if (transcripts.length < all.length) {
-    console.log(`Replaying the ${transcripts.length} transcripts of app '${values.app}' (--app picks another).`);
-  }
+  const { transcripts, note } = selection;
+  if (note) console.log(note);
 
   let outcomes: Outcome[];
   try {
@@ -80,7 +89,7 @@ async function main(): Promise<number> {
     return 2; // nothing listening, or a target that is not HOST:PORT
   }
 
-  for (const outcome of outcomes) {
+  for (const outcome of foldRepeats(outcomes)) {
     console.log(`${outcome.ok ? paint(32, 'PASS') : paint(31, 'FAIL')}  ${outcome.name}`);
     for (const line of outcome.details) {
       console.log(`      ${line.startsWith('- ') ? paint(31, line) : line.startsWith('+ ') ? paint(32, line) : line}`);

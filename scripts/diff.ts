@@ -13,6 +13,12 @@ import { stepDiff } from './lib/steps.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 
+// A reader that stops early (`| head`) closes the pipe: stop printing rather than crash on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 function paint(line: string): string {
   if (!color) return line;
   if (line.startsWith('+++') || line.startsWith('---')) return `\x1b[1m${line}\x1b[0m`;
