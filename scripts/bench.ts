@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     mkdirSync(join(outDir, 'docs', 'diagrams'), { recursive: true });
     writeFileSync(join(outDir, 'docs', 'bench', 'bench.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, concurrency: CONCURRENCY, figures }, null, 2)}\n`);
     writeFileSync(join(outDir, 'docs', 'diagrams', 'part3-bench.svg'), chart(figures, subtitle));
-    console.log('\nWrote docs/bench/bench.json and docs/diagrams/part3-bench.svg');
+    console.log(`\nWrote ${join(outDir, 'docs', 'bench', 'bench.json')} and ${join(outDir, 'docs', 'diagrams', 'part3-bench.svg')}`);
   }
 }
 

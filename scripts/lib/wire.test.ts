@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertSameBytes, describeDifference, firstDifference, splitLines, visible } from './wire.ts';
+import { assertSameBytes, describeDifference, exchange, firstDifference, splitLines, visible } from './wire.ts';
 
 describe('visible', () => {
   it('writes out CR and LF and breaks the line after LF', () => {
@@ -31,5 +31,18 @@ describe('splitLines', () => {
   it('splits after each LF and keeps every byte', () => {
     const parts = splitLines(Buffer.from('a\r\nb\n\ntail'));
     expect(parts.map((p) => p.toString())).toEqual(['a\r\n', 'b\n', '\n', 'tail']);
+  });
+});
+
+describe('exchange with a server that stays silent', () => {
+  it('ends with a timeout instead of hanging', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer({ pauseOnConnect: true }); // accepts, never reads, never answers
+    await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const result = await exchange({ host: '127.0.0.1', port }, [Buffer.from('GET / HTTP/1.1\r\n\r\n')], { idleTimeoutMs: 100 });
+    expect(result.ending).toBe('timeout');
+    expect(result.bytes.length).toBe(0);
+    server.close();
   });
 });

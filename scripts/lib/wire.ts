@@ -83,9 +83,11 @@ export async function exchange(
   return done;
 }
 
+/** Resolves when connected, or when the socket closed without connecting (the timeout fired); rejects on error. */
 function waitForConnect(socket: Socket): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once('connect', resolve);
+    socket.once('close', () => resolve()); // then socket.destroyed is true and nothing is written
     socket.once('error', reject);
   });
 }
