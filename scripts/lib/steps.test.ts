@@ -51,6 +51,6 @@ describe('diff= blocks in lessons', () => {
   it('fails on a step that does not exist', () => {
     const dir = repo(good);
     writeFileSync(join(dir, 'part2/README.md'), '```diff diff=1..3z\nx\n```\n');
-    expect(checkLesson(dir, 'part2/README.md')[0]!.message).toBe('part2/README.md:1: block shows the diff 1..3z but part3/webserver3z.ts does not exist');
+    expect(checkLesson(dir, 'part2/README.md')[0]!.message).toBe("part2/README.md:1: block shows the diff 1..3z but '3z' is not a step: use 1, 2 or 3a ... 3i");
   });
 });

@@ -13,7 +13,7 @@ import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
  */
 export function stepFile(step: string): string {
   if (step === '1' || step === '2') return `part${step}/webserver${step}.ts`;
-  if (/^3[a-z]$/.test(step)) return `part3/webserver${step}.ts`;
+  if (/^3[a-i]$/.test(step)) return `part3/webserver${step}.ts`;
   throw new Error(`'${step}' is not a step: use 1, 2 or 3a ... 3i`);
 }
 
