@@ -636,7 +636,8 @@ export async function loadApplication(spec: string): Promise<Application> {
 }
 // #endregion
 
-function findModule(name: string): string | undefined {
+/** The file of an application module: `name` as a path, or a module of part2/apps/ (`hello` -> part2/apps/hello.ts). */
+export function findModule(name: string): string | undefined {
   const apps = fileURLToPath(new URL('./apps/', import.meta.url));
   const candidates = [resolvePath(name), resolvePath(`${name}.ts`), resolvePath(apps, name), resolvePath(apps, `${name}.ts`)];
   return candidates.find((candidate) => existsSync(candidate) && /\.[cm]?[jt]s$/.test(candidate));

@@ -19,11 +19,12 @@
  * passed on. The steps fork themselves with `execArgv: []`: no loader.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
+import { findModule } from '../part2/webserver2.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the bundles go. Listed in .gitignore. */
@@ -153,9 +154,7 @@ export function buildProgram(name: string): Promise<string> {
 export async function buildApplication(spec: string): Promise<string> {
   const colon = spec.lastIndexOf(':');
   const [moduleName, exportName] = colon > 0 ? [spec.slice(0, colon), spec.slice(colon + 1)] : [spec, 'app'];
-  const apps = join(REPO_ROOT, 'part2', 'apps');
-  const candidates = [resolvePath(moduleName), resolvePath(`${moduleName}.ts`), resolvePath(apps, moduleName), resolvePath(apps, `${moduleName}.ts`)];
-  const file = candidates.find((candidate) => existsSync(candidate) && /\.[cm]?[jt]s$/.test(candidate));
+  const file = findModule(moduleName); // the same lookup as Part 2's loadApplication
   if (!file) throw new Error(`Cannot load ${spec}: no module ${moduleName} (looked for it as a path and in part2/apps/)`);
   const outName = join('apps', relative(REPO_ROOT, file).replace(/^(\.\.[/\\])+/, '').replace(/[/\\]/g, '_').replace(/\.[cm]?[jt]s$/, '.mjs'));
   return `${await bundle(file, outName)}:${exportName}`;
