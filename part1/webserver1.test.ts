@@ -5,8 +5,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertSameBytes, exchange, type Target } from '../scripts/lib/wire.ts';
-import { loadTranscripts, replay } from '../scripts/lib/transcripts.ts';
+import { assertSameBytes, exchange, type Target } from '../scripts/testing/wire.ts';
+import { loadTranscripts, replay } from '../scripts/testing/transcripts.ts';
 import { explainListenError, listen, MAX_REQUEST_BYTES, RESPONSE } from './webserver1.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadTranscripts, replay } from '../scripts/lib/transcripts.ts';
-import { startGateway } from '../scripts/lib/servers.ts';
-import { assertSameBytes } from '../scripts/lib/wire.ts';
+import { loadTranscripts, replay } from '../scripts/testing/transcripts.ts';
+import { startGateway } from '../scripts/testing/servers.ts';
+import { assertSameBytes } from '../scripts/testing/wire.ts';
 import { loadApplication } from './webserver2.ts';
 
 const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', import.meta.url)));

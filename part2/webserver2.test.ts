@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, untilLogged, type RunningGateway } from '../scripts/lib/servers.ts';
-import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
+import { startGateway, untilLogged, type RunningGateway } from '../scripts/testing/servers.ts';
+import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import type { Application, Environ } from './gateway.ts';
 import { app as hello } from './apps/hello.ts';
 import { percentDecode, splitTarget } from './webserver2.ts';

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runClient3, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { runClient3, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { formatReport, parseOptions, type Report } from './client3.ts';
 
 let server: RunningStep | undefined;

@@ -2,9 +2,9 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTranscripts, replay, writesOf, type Transcript } from '../scripts/lib/transcripts.ts';
-import { startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
-import { assertSameBytes, type Target } from '../scripts/lib/wire.ts';
+import { loadTranscripts, replay, writesOf, type Transcript } from '../scripts/testing/transcripts.ts';
+import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
+import { assertSameBytes, type Target } from '../scripts/testing/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 
 const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', import.meta.url)));

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
-import { childrenOf, descriptorCount, processInfo, until } from '../scripts/lib/processes.ts';
-import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
+import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
+import { childrenOf, descriptorCount, processInfo, until } from '../scripts/testing/processes.ts';
+import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 
 const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
-import { childrenOf, processInfo, until } from '../scripts/lib/processes.ts';
-import { exchange, type Target } from '../scripts/lib/wire.ts';
+import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
+import { childrenOf, processInfo, until } from '../scripts/testing/processes.ts';
+import { exchange, type Target } from '../scripts/testing/wire.ts';
 
 const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 const WAIT_APP = 'part3/fixtures/waitapp.ts:app';

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stepDiff } from './lib/steps.ts';
+import { stepDiff } from './site/steps.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const color = process.stdout.isTTY && !process.env.NO_COLOR;

@@ -4,7 +4,7 @@
  *   npm run part3 -- 3c                        webserver3c on port 8888
  *   npm run part3 -- 3h hello --port 8080      3h and 3i take MODULE:EXPORT, as Part 2 does
  *   npm run part3:client -- --max-conns 128    part3/client3.ts, the load client
- *   npm run part3 -- baseline                  scripts/http-baseline.ts: node:http, to compare with
+ *   npm run part3 -- baseline                  scripts/measure/http-baseline.ts: node:http, to compare with
  *   npm run part3                              lists the steps
  *
  * Why a runner. From 3c on, a server starts a Node process per connection (or
@@ -12,7 +12,7 @@
  * tsx's loader flags (`process.execArgv`), then compiles TypeScript before it
  * can take its first connection: several times the start-up time and memory of
  * a child that runs plain JavaScript (part3/NOTES.md has the figures, and
- * scripts/fork-cost.ts measures them again). Plain Node cannot import a .ts
+ * scripts/measure/fork-cost.ts measures them again). Plain Node cannot import a .ts
  * file at all. So this script bundles the step with esbuild into .build/part3/
  * (ignored by git), bundles the application named by MODULE:EXPORT the same
  * way, and runs `node` on the JavaScript with stdio inherited and signals
@@ -42,7 +42,7 @@ export const PROGRAMS: Record<string, { file: string; about: string }> = {
   '3h': { file: 'part3/webserver3h.ts', about: "Part 2's gateway server, a child per connection: npm run part3 -- 3h MODULE:EXPORT" },
   '3i': { file: 'part3/webserver3i.ts', about: 'a pre-forked pool of workers sharing the listening socket: npm run part3 -- 3i MODULE:EXPORT' },
   client: { file: 'part3/client3.ts', about: 'the load client: --max-clients processes x --max-conns connections' },
-  baseline: { file: 'scripts/http-baseline.ts', about: 'node:http answering as the hello app does, one process: the yardstick for 3i' },
+  baseline: { file: 'scripts/measure/http-baseline.ts', about: 'node:http answering as the hello app does, one process: the yardstick for 3i' },
 };
 
 /**

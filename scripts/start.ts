@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildSite, describeBuild, REPO_ROOT, summarizeWarnings } from './build-docs.ts';
-import { findParts, formatProblem } from './lib/lessons.ts';
+import { buildSite, describeBuild, REPO_ROOT, summarizeWarnings } from './site/build.ts';
+import { findParts, formatProblem } from './site/lessons.ts';
 import { buildApplication, buildProgram } from './part3.ts';
 
 /** The site's port: not the parts' 8888, so a student can keep both open. */

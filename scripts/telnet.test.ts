@@ -4,7 +4,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { listen, RESPONSE } from '../part1/webserver1.ts';
-import { visible } from './lib/wire.ts';
+import { visible } from './testing/wire.ts';
 
 const script = fileURLToPath(new URL('./telnet.ts', import.meta.url));
 let server: Server;

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../../scripts/lib/servers.ts';
-import { exchange } from '../../scripts/lib/wire.ts';
+import { startGateway, type RunningGateway } from '../../scripts/testing/servers.ts';
+import { exchange } from '../../scripts/testing/wire.ts';
 import { checkPath, staticFiles } from './static.ts';
 
 // A site folder with pages, a big file, a 404 page, and a secret beside it (not inside) that no request may reach.

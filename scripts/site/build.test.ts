@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSite, checkFrontPage, type BuildResult } from './build-docs.ts';
-import { inlineSvg } from './lib/site-markdown.ts';
-import { splitHighlightedLines } from './lib/site-source.ts';
+import { buildSite, checkFrontPage, type BuildResult } from './build.ts';
+import { inlineSvg } from './markdown.ts';
+import { splitHighlightedLines } from './source.ts';
 
 // A tiny course of its own (lessons, a source file, a diagram, transcripts), so
 // these tests do not change when the real lessons do.
-const fixture = fileURLToPath(new URL('./lib/fixtures/site', import.meta.url));
-const drifted = fileURLToPath(new URL('./lib/fixtures/lessons', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/site', import.meta.url));
+const drifted = fileURLToPath(new URL('./fixtures/lessons', import.meta.url));
 
 let out = '';
 let result: BuildResult;

@@ -1,5 +1,5 @@
 /**
- * The child that scripts/fork-cost.ts starts and measures: it loads what a
+ * The child that scripts/measure/fork-cost.ts starts and measures: it loads what a
  * child of webserver3h loads (Part 2's server and the hello app), then tells
  * its parent it is ready, and exits when the parent says so.
  */

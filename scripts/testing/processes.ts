@@ -2,7 +2,7 @@
  * Reading processes from /proc (Linux): who is whose child, what state a
  * process is in, how many descriptors it holds, how much memory a process
  * tree uses. Part 3's tests use these to check what the servers claim (no
- * zombie left, descriptors back to their baseline); scripts/tree-memory.ts
+ * zombie left, descriptors back to their baseline); scripts/measure/tree-memory.ts
  * uses them to measure.
  */
 import { readdirSync, readFileSync } from 'node:fs';

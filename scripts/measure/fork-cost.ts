@@ -3,9 +3,9 @@
  * ready to serve, and how much memory it holds then. Part 3's numbers
  * (part3/NOTES.md, the banners of its steps) come from here.
  *
- *   npx tsx scripts/fork-cost.ts [--runs N]     (default 10, one child at a time)
+ *   npx tsx scripts/measure/fork-cost.ts [--runs N]     (default 10, one child at a time)
  *
- * The child is scripts/lib/fork-probe.ts, which loads what a child of
+ * The child is scripts/measure/fork-probe.ts, which loads what a child of
  * webserver3h loads. It is started four ways:
  * - plain JavaScript (bundled by scripts/part3.ts), no loader: what the steps do;
  * - from TypeScript through tsx's loader: what a child inherits from a parent
@@ -24,8 +24,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { bundle, REPO_ROOT } from './part3.ts';
-import { memoryOf } from './lib/processes.ts';
+import { bundle, REPO_ROOT } from '../part3.ts';
+import { memoryOf } from '../testing/processes.ts';
 
 interface Sample {
   readyMs: number;
@@ -60,11 +60,11 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { runs: { type: 'string' } } });
   const runs = Number(values.runs ?? 10);
-  const source = join(REPO_ROOT, 'scripts', 'lib', 'fork-probe.ts');
+  const source = join(REPO_ROOT, 'scripts', 'measure', 'fork-probe.ts');
   const bundled = await bundle(source);
   // The flags tsx gave this process: its loader. A child inherits them unless told otherwise.
   const loader = process.execArgv;
-  if (loader.length === 0) console.error('Run this through tsx (npx tsx scripts/fork-cost.ts): it measures tsx-loaded children too.');
+  if (loader.length === 0) console.error('Run this through tsx (npx tsx scripts/measure/fork-cost.ts): it measures tsx-loaded children too.');
   const { NODE_EXTRA_CA_CERTS, ...withoutCerts } = process.env;
   const environments: Array<[string, NodeJS.ProcessEnv]> = NODE_EXTRA_CA_CERTS
     ? [

@@ -4,13 +4,13 @@
  * largest sum of resident memory (RSS, as ps counts it), and the largest sum
  * of private memory (what the tree costs beyond one shared copy of Node).
  *
- *   npx tsx scripts/tree-memory.ts PID [--every MS]      (default every 50 ms)
+ *   npx tsx scripts/measure/tree-memory.ts PID [--every MS]      (default every 50 ms)
  *
  * Used to measure Part 3's servers under client3's load (part3/NOTES.md).
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { memoryOf, processInfo, processTree } from './lib/processes.ts';
+import { memoryOf, processInfo, processTree } from '../testing/processes.ts';
 
 /** The peaks seen so far. */
 export interface Peaks {
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { every: { type: 'string' } } });
   const pid = Number(positionals[0]);
   if (!Number.isInteger(pid) || !processInfo(pid)) {
-    console.error('Usage: npx tsx scripts/tree-memory.ts PID [--every MS]   (PID of a running process)');
+    console.error('Usage: npx tsx scripts/measure/tree-memory.ts PID [--every MS]   (PID of a running process)');
     process.exit(2);
   }
   const every = Number(values.every ?? 50);

@@ -6,9 +6,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { loadTranscripts } from './transcripts.ts';
-import { visible } from './wire.ts';
-import { escapeHtml, highlight, relativeUrl } from './site-markdown.ts';
+import { loadTranscripts } from '../testing/transcripts.ts';
+import { visible } from '../testing/wire.ts';
+import { escapeHtml, highlight, relativeUrl } from './markdown.ts';
 
 /**
  * True for repo paths that are never part of the site: installed

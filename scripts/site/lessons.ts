@@ -16,7 +16,7 @@
  *
  *   ```diff diff=3f..3g
  *     The block equals the unified diff `npm run diff -- 3f 3g` prints
- *     (scripts/lib/steps.ts). `--fix` rewrites it.
+ *     (scripts/site/steps.ts). `--fix` rewrites it.
  *
  *   ```text transcript=part1/transcripts/curl [style=curl]
  *     The block shows golden transcript `curl` of `part1/transcripts/
@@ -31,9 +31,9 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join, posix } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import { loadTranscripts, type Transcript } from './transcripts.ts';
+import { loadTranscripts, type Transcript } from '../testing/transcripts.ts';
 import { stepDiff } from './steps.ts';
-import { visible } from './wire.ts';
+import { visible } from '../testing/wire.ts';
 import { checkAnchors, fixAnchors } from './anchors.ts';
 
 /** One failed check, ready to print. */
@@ -390,7 +390,7 @@ export function checkLesson(root: string, lesson: string): Problem[] {
   return [...[...findings.values()].flat().map((finding) => finding.problem), ...anchorProblems(root, lesson)];
 }
 
-/** The line-anchor links of a lesson that drifted (scripts/lib/anchors.ts), as Problems. */
+/** The line-anchor links of a lesson that drifted (scripts/site/anchors.ts), as Problems. */
 function anchorProblems(root: string, lesson: string): Problem[] {
   return checkAnchors(root, lesson).map((anchor) => ({ lesson, line: anchor.line, message: anchor.message, details: '', fixable: anchor.fix !== undefined }));
 }

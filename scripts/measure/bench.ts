@@ -24,9 +24,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { runLoad, type LoadResult } from './lib/load.ts';
-import { memoryOf, processTree } from './lib/processes.ts';
-import { buildApplication, buildProgram, bundle, REPO_ROOT } from './part3.ts';
+import { runLoad, type LoadResult } from './load.ts';
+import { memoryOf, processTree } from '../testing/processes.ts';
+import { buildApplication, buildProgram, bundle, REPO_ROOT } from '../part3.ts';
 
 /** One model under test: how to start it, and how much load it gets. */
 interface Model {

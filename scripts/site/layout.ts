@@ -4,7 +4,7 @@
  * Plain HTML and one stylesheet, no JavaScript needed: the site must work
  * offline, from a projector and on a phone.
  */
-import { escapeHtml, relativeUrl, type Heading } from './site-markdown.ts';
+import { escapeHtml, relativeUrl, type Heading } from './markdown.ts';
 
 /** The course's name, in the header and every page title. */
 export const COURSE_TITLE = "Let's Build A Web Server, in TypeScript";

@@ -14,13 +14,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, wr
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { checkLessons, findLessons, fixLessons, formatProblem, type Problem } from './lib/lessons.ts';
-import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './lib/site-markdown.ts';
-import { renderLayout, type NavItem } from './lib/site-layout.ts';
-import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './lib/site-source.ts';
+import { checkLessons, findLessons, fixLessons, formatProblem, type Problem } from './lessons.ts';
+import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './markdown.ts';
+import { renderLayout, type NavItem } from './layout.ts';
+import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './source.ts';
 
-/** The repo root: this file lives in scripts/. */
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The repo root: this file lives in scripts/site/. */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Options of {@link buildSite}. */
 export interface BuildOptions {
