@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSite, checkFrontPage, type BuildResult } from './build.ts';
-import { inlineSvg } from './markdown.ts';
-import { splitHighlightedLines } from './source.ts';
+import { commandLines, inlineSvg, splitHighlightedLines } from './markdown.ts';
+import { buildIndex, pageSections, SEARCH_QUERY } from './search.ts';
 
 // A tiny course of its own (lessons, a source file, a diagram, transcripts), so
 // these tests do not change when the real lessons do.
@@ -75,7 +75,7 @@ describe('buildSite', () => {
     const html = page('part1/index.html');
     expect(html).toContain('<figcaption><a href="../src/part1/server.ts.html#L3">part1/server.ts</a> — region <code>answer</code></figcaption>');
     expect(html).toContain('golden transcript: <a href="../src/part1/transcripts/index.html#hello">part1/transcripts/hello</a>');
-    expect(html).toContain('<code class="hljs language-ts"><span class="hljs-keyword">export</span>');
+    expect(html).toContain('<pre class="wrap"><code class="hljs language-ts"><span class="line"><span class="hljs-keyword">export</span>');
   });
 
   it('renders ::: boxes and GitHub alerts, and a table of contents from h2 and h3', () => {
@@ -135,5 +135,69 @@ describe('checkFrontPage', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('commandLines (what a copy button copies from a terminal session)', () => {
+  it.each([
+    ['one command, its output left out', '$ curl -v http://localhost:8888/hello\n* Connected\n< HTTP/1.1 200 OK\n', 'curl -v http://localhost:8888/hello'],
+    ['two commands with output between', '$ npm run part1\n> tsx part1/webserver1.ts\n$ nc localhost 8888\nGET / HTTP/1.1\n', 'npm run part1\nnc localhost 8888'],
+    ['a command continued with a backslash', "$ printf 'GET /' \\\n  | nc localhost 8888\nHTTP/1.1 200 OK\n", "printf 'GET /' \\\n  | nc localhost 8888"],
+    ['a lone prompt', '$\n', ''],
+  ])('%s', (_name, block, expected) => {
+    expect(commandLines(block)).toBe(expected);
+  });
+
+  it('leaves a block without prompts to be copied whole', () => {
+    expect(commandLines('npm install\nnpm start\n')).toBeUndefined();
+    expect(commandLines('const price = $ 5;\n')).toBeUndefined();
+  });
+
+  it('puts the commands on the rendered block', () => {
+    expect(page('part1/01-more.html')).toContain('<div class="code" data-copy="node server.ts --port 8888"><pre class="wrap">');
+  });
+});
+
+describe('search index', () => {
+  const html =
+    '<h1 id="p" tabindex="-1"><a class="anchor" href="#p">#</a> Page</h1>\n<p>Opening words.</p>\n' +
+    '<h2 id="what-a-zombie-is" tabindex="-1"><a class="anchor" href="#what-a-zombie-is">#</a> What a zombie is</h2>\n' +
+    '<p>A child that exited &amp; was not reaped.</p><span class="diagram"><svg><text>label</text></svg></span>' +
+    '<pre><code>waitpid(pid, WNOHANG)</code></pre>\n<h3 id="reap">Reaping</h3><p>The parent calls <code>waitpid</code>.</p>';
+
+  it('cuts a page into its sections, each linking to its heading, code apart and diagrams left out', () => {
+    expect(pageSections('part3/02-zombies.html', 'Zombies', html)).toEqual([
+      { id: 'part3/02-zombies.html', title: 'Page', page: 'Zombies', text: 'Opening words.', code: '' },
+      { id: 'part3/02-zombies.html#what-a-zombie-is', title: 'What a zombie is', page: 'Zombies', text: 'A child that exited & was not reaped.', code: 'waitpid(pid, WNOHANG)' },
+      { id: 'part3/02-zombies.html#reap', title: 'Reaping', page: 'Zombies', text: 'The parent calls waitpid .', code: '' },
+    ]);
+  });
+
+  it('ranks the section whose heading names the word first', () => {
+    const index = buildIndex(pageSections('z.html', 'Z', html + '<h2 id="other">Other</h2><p>One zombie here.</p>'));
+    expect(index.search('zombie', SEARCH_QUERY).map((hit) => hit.id)).toEqual(['z.html#what-a-zombie-is', 'z.html#other']);
+    expect(index.search('zomb', SEARCH_QUERY)[0]!.id).toBe('z.html#what-a-zombie-is');
+  });
+
+  it('is written with the site, with MiniSearch beside it', () => {
+    expect(page('search-index.js')).toMatch(/^\/\/ .*\nwindow\.courseSearch = \{"options":/);
+    expect(page('minisearch.js')).toContain('MiniSearch');
+    expect(page('minisearch.js')).not.toContain('sourceMappingURL');
+    expect(result.searchSections).toBeGreaterThan(3);
+  });
+});
+
+describe('site.css', () => {
+  it('gives every colour of every diagram a dark-theme counterpart', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const css = readFileSync(join(root, 'docs', 'site.css'), 'utf8');
+    const dir = join(root, 'docs', 'diagrams');
+    const missing: string[] = [];
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.svg'))) {
+      for (const [, attr, colour] of readFileSync(join(dir, file), 'utf8').matchAll(/\s(fill|stroke)="(#[0-9a-fA-F]{3,6})"/g)) {
+        if (!css.includes(`[data-theme='dark'] .diagram [${attr}='${colour}']`)) missing.push(`${file}: ${attr}="${colour}"`);
+      }
+    }
+    expect([...new Set(missing)]).toEqual([]);
   });
 });

@@ -12,12 +12,14 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkLessons, findLessons, fixLessons, formatProblem, type Problem } from './lessons.ts';
 import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './markdown.ts';
 import { renderLayout, type NavItem } from './layout.ts';
 import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './source.ts';
+import { buildIndex, pageSections, searchScript } from './search.ts';
 
 /** The repo root: this file lives in scripts/site/. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -57,6 +59,8 @@ export interface BuildResult {
   pages: SitePage[];
   /** Source, folder and transcript pages written under src/. */
   sourcePages: number;
+  /** Sections in the search index (one per heading of a lesson or guide). */
+  searchSections: number;
   /** Broken links and missing pictures: worth fixing, not fatal. */
   warnings: string[];
   outDir: string;
@@ -109,7 +113,7 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   if (root === outDir || !relative(outDir, root).startsWith('..')) throw new Error(`refusing to empty ${outDir}: it holds the repo`);
 
   const { fixed, remaining } = options.fix ? fixLessons(root) : { fixed: [], remaining: checkLessons(root) };
-  const result: BuildResult = { built: false, problems: remaining, fixed, pages: [], sourcePages: 0, warnings: [], outDir, ms: 0 };
+  const result: BuildResult = { built: false, problems: remaining, fixed, pages: [], sourcePages: 0, searchSections: 0, warnings: [], outDir, ms: 0 };
   if (remaining.length > 0 && !options.allowDrift) {
     result.ms = performance.now() - started;
     return result;
@@ -208,11 +212,29 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   const css = join(root, 'docs', 'site.css');
   if (!existsSync(css)) throw new Error('docs/site.css is missing: the site has no stylesheet');
   copyFileSync(css, join(outDir, 'site.css'));
+  // The script is optional for a site (a test fixture may have none): the pages read without it.
+  const script = join(root, 'docs', 'site.js');
+  if (existsSync(script)) copyFileSync(script, join(outDir, 'site.js'));
+  // Search: the lessons and guides, section by section (scripts/site/search.ts says why MiniSearch).
+  const searchable = rendered.flatMap((page) => pageSections(page.output, page.title, page.html));
+  write('search-index.js', searchScript(buildIndex(searchable)));
+  write('minisearch.js', miniSearchBrowserBuild());
+  result.searchSections = searchable.length;
 
   result.built = true;
   result.pages = rendered.map(({ source, output, section, title }) => ({ source, output, section, title }));
   result.ms = performance.now() - started;
   return result;
+}
+
+/**
+ * MiniSearch's browser build (UMD: it defines window.MiniSearch), without its
+ * source map comment, whose map the site does not carry.
+ */
+function miniSearchBrowserBuild(): string {
+  const entry = createRequire(import.meta.url).resolve('minisearch'); // .../minisearch/dist/cjs/index.cjs
+  const umd = join(dirname(entry), '..', 'umd', 'index.js');
+  return readFileSync(umd, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
 }
 
 /**
@@ -302,7 +324,9 @@ export function summarizeWarnings(warnings: string[]): string[] {
 /** One line per page kind, for the CLI and `npm start`. */
 export function describeBuild(result: BuildResult, root = REPO_ROOT): string {
   const where = relative(root, result.outDir) || result.outDir;
-  return `Built ${result.pages.length} page${result.pages.length === 1 ? '' : 's'} and ${result.sourcePages} source page${result.sourcePages === 1 ? '' : 's'} into ${where}/ in ${Math.round(result.ms)} ms`;
+  const pages = `${result.pages.length} page${result.pages.length === 1 ? '' : 's'}`;
+  const sources = `${result.sourcePages} source page${result.sourcePages === 1 ? '' : 's'}`;
+  return `Built ${pages} and ${sources} (${result.searchSections} sections searchable) into ${where}/ in ${Math.round(result.ms)} ms`;
 }
 
 function main(): void {

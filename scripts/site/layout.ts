@@ -1,10 +1,13 @@
 /**
  * The frame around every page of the course site: header with the course
  * title and the parts, a table of contents, previous/next links, a footer.
- * Plain HTML and one stylesheet, no JavaScript needed: the site must work
- * offline, from a projector and on a phone.
+ * Plain HTML and one stylesheet: every page reads without JavaScript, offline,
+ * from a projector and on a phone. site.js adds what needs a script (search,
+ * copy buttons, the theme toggle, scroll hints); without it they are hidden.
  */
+import { posix } from 'node:path';
 import { escapeHtml, relativeUrl, type Heading } from './markdown.ts';
+import { searchBox } from './search.ts';
 
 /** The course's name, in the header and every page title. */
 export const COURSE_TITLE = "Let's Build A Web Server, in TypeScript";
@@ -64,20 +67,25 @@ export function renderLayout(page: LayoutInput): string {
         }${page.next ? `<a class="next" rel="next" href="${url(page.next.href)}"><span class="dir">Next →</span>${escapeHtml(page.next.title)}</a>` : ''}</nav>`
       : '';
   const title = page.title === COURSE_TITLE ? COURSE_TITLE : `${page.title} · ${COURSE_TITLE}`;
+  // The site's root as seen from this page ('' or '../'): site.js finds the search index there.
+  const up = posix.relative(posix.dirname(page.output), '.');
   return `<!doctype html>
-<html lang="en">
+<html lang="en" data-root="${up ? `${up}/` : ''}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
+${THEME_SCRIPT}
 <link rel="stylesheet" href="${url('site.css')}">
 <link rel="icon" href="data:,">
+<script src="${url('site.js')}" defer></script>
 </head>
 <body${toc ? ' class="has-toc"' : ''}>
 <a class="skip" href="#main">Skip to the content</a>
 <header class="site-header">
 <a class="brand" href="${url('index.html')}">Let's Build A Web Server <span>in TypeScript</span></a>
 <nav class="site-nav" aria-label="Course"><ul>${nav}</ul></nav>
+<div class="tools">${searchBox()}<button type="button" class="theme-toggle" aria-pressed="false" title="Dark theme"><span aria-hidden="true">◐</span> <span class="theme-label">Dark</span></button></div>
 </header>
 <div class="layout">
 ${toc}
@@ -92,6 +100,17 @@ ${toc ? TOC_SCRIPT : ''}
 </html>
 `;
 }
+
+// Before the stylesheet applies, so a dark page never flashes white: the theme
+// the student chose on this site (site.js remembers it), else the system's
+// prefers-color-scheme. The "js" class shows what only works with a script.
+const THEME_SCRIPT = `<script>(function () {
+  var root = document.documentElement, theme = null;
+  root.classList.add('js');
+  try { theme = localStorage.getItem('theme'); } catch (e) { /* storage off: follow the system */ }
+  if (theme !== 'dark' && theme !== 'light') theme = matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  root.dataset.theme = theme;
+})();</script>`;
 
 // On a narrow screen the table of contents sits above the lesson: fold it so
 // the lesson starts on the first screen. Without JavaScript it simply stays open.

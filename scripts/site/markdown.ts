@@ -111,6 +111,33 @@ export function highlight(code: string, lang: string): string {
   return escapeHtml(code);
 }
 
+/**
+ * Splits highlight.js output into lines, closing the spans still open at each
+ * line end and reopening them on the next line (a block comment spans many
+ * lines), so every line can be its own element with its own anchor.
+ */
+export function splitHighlightedLines(html: string): string[] {
+  const lines: string[] = [];
+  const open: string[] = [];
+  let current = '';
+  for (const [piece] of html.matchAll(/<span[^>]*>|<\/span>|\n|[^<\n]+/g)) {
+    if (piece.startsWith('<span')) {
+      open.push(piece);
+      current += piece;
+    } else if (piece === '</span>') {
+      open.pop();
+      current += piece;
+    } else if (piece === '\n') {
+      lines.push(current + '</span>'.repeat(open.length));
+      current = open.join('');
+    } else {
+      current += piece;
+    }
+  }
+  lines.push(current);
+  return lines;
+}
+
 /** A site path as seen from the page at `from`: `relativeUrl('part1/index.html', 'src/x.html')` is `../src/x.html`. */
 export function relativeUrl(from: string, to: string): string {
   const relative = posix.relative(posix.dirname(from), to);
@@ -220,7 +247,7 @@ function githubAlerts(state: StateCore): void {
 /** A fenced block: highlighted by its first word; `file=` and `transcript=` blocks get a caption. */
 function renderFence(site: SiteContext, token: Token, env: RenderEnv): string {
   const { lang, attrs } = parseInfo(token.info);
-  const code = highlight(token.content, lang);
+  const code = linesOf(token.content, lang);
   const langClass = lang ? ` language-${escapeHtml(lang)}` : '';
   let caption = '';
   if (attrs.file) {
@@ -242,9 +269,49 @@ function renderFence(site: SiteContext, token: Token, env: RenderEnv): string {
     const link = href ? `<a href="${relativeUrl(env.output, href)}#${escapeHtml(posix.basename(attrs.transcript))}">${name}</a>` : name;
     caption = `golden transcript: ${link}`;
   }
-  const pre = `<pre><code class="hljs${langClass}">${code}</code></pre>`;
-  if (!caption) return `<div class="code">${pre}</div>\n`;
-  return `<figure class="code"><figcaption>${caption}</figcaption>${pre}</figure>\n`;
+  const pre = `<pre class="wrap"><code class="hljs${langClass}">${code}</code></pre>`;
+  // What the copy button copies (site.js): the commands of a terminal session, or else the whole block.
+  const commands = commandLines(token.content);
+  const copy = commands === undefined ? '' : ` data-copy="${escapeHtml(commands)}"`;
+  if (!caption) return `<div class="code"${copy}>${pre}</div>\n`;
+  return `<figure class="code"${copy}><figcaption>${caption}</figcaption>${pre}</figure>\n`;
+}
+
+/**
+ * A block's code highlighted, one `<span class="line">` per line, each with
+ * its indent (`--i`, in characters) so that where the screen is too narrow
+ * for a line, site.css can wrap it under its own indent, as an editor's soft
+ * wrap does, instead of hiding its end behind a sideways scroll.
+ */
+function linesOf(content: string, lang: string): string {
+  const raw = content.replace(/\n$/, '').split('\n');
+  // No newline between the lines: each is a block of its own (CSS), and a newline would show as a blank line.
+  return splitHighlightedLines(highlight(content.replace(/\n$/, ''), lang))
+    .map((line, i) => {
+      const indent = /^ */.exec(raw[i] ?? '')![0].length;
+      return `<span class="line"${indent ? ` style="--i:${indent}"` : ''}>${line}</span>`;
+    })
+    .join('');
+}
+
+/**
+ * The commands of a terminal session as a student would type them: the lines
+ * that start with the `$ ` prompt, without it, and the lines a trailing `\`
+ * continues; output lines are left out. Undefined when no line has a prompt
+ * (a block of plain commands, or of code, is copied whole).
+ *
+ * @example commandLines('$ curl -v http://localhost:8888/\n< HTTP/1.1 200 OK\n') // 'curl -v http://localhost:8888/'
+ */
+export function commandLines(block: string): string | undefined {
+  const commands: string[] = [];
+  let continued = false;
+  for (const line of block.replace(/\n$/, '').split('\n')) {
+    if (continued) commands.push(line);
+    else if (line === '$' || line.startsWith('$ ')) commands.push(line.slice(2));
+    else continue;
+    continued = line.endsWith('\\');
+  }
+  return commands.length > 0 ? commands.join('\n') : undefined;
 }
 
 /** Splits `path#hash` (and `?query`, which GitHub ignores for repo files). */
@@ -310,7 +377,7 @@ function renderImage(site: SiteContext, md: MarkdownIt, token: Token, env: Rende
       env.svgCount = (env.svgCount ?? 0) + 1;
       const svg = inlineSvg(readFileSync(posix.join(site.root, repoPath), 'utf8'), alt, `svg${env.svgCount}-`);
       const copy = site.resolveFile(repoPath, env.output);
-      const open = copy ? `<a class="diagram-open" href="${relativeUrl(env.output, copy)}">Open the diagram on its own</a>` : '';
+      const open = copy ? `<a class="diagram-open" href="${relativeUrl(env.output, copy)}">Open the diagram full size</a>` : '';
       return `<span class="diagram">${svg}</span>${open}`;
     } catch {
       site.warnings.push(`${env.source}: picture ${src} does not exist`);

@@ -8,15 +8,19 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { loadTranscripts } from '../testing/transcripts.ts';
 import { visible } from '../testing/wire.ts';
-import { escapeHtml, highlight, relativeUrl } from './markdown.ts';
+import { escapeHtml, highlight, relativeUrl, splitHighlightedLines } from './markdown.ts';
 
 /**
  * True for repo paths that are never part of the site: installed
- * (node_modules), private (dot files and folders) or the built site itself.
+ * (node_modules), private (dot files and folders), the tests' fixtures (a
+ * folder listing would otherwise publish the site builder's fixture lessons
+ * as if they were the course's), or the built site itself.
  */
 export function isHidden(repoPath: string): boolean {
   if (repoPath === 'docs/site' || repoPath.startsWith('docs/site/')) return true;
-  return repoPath.split('/').some((segment) => (segment.startsWith('.') && segment !== '.' && segment !== '..') || segment === 'node_modules');
+  return repoPath
+    .split('/')
+    .some((segment) => (segment.startsWith('.') && segment !== '.' && segment !== '..') || segment === 'node_modules' || segment === 'fixtures');
 }
 
 const LANGUAGES: Record<string, string> = {
@@ -36,33 +40,6 @@ const LANGUAGES: Record<string, string> = {
   yml: 'yaml',
   yaml: 'yaml',
 };
-
-/**
- * Splits highlight.js output into lines, closing the spans still open at each
- * line end and reopening them on the next line (a block comment spans many
- * lines), so every line can be its own element with its own anchor.
- */
-export function splitHighlightedLines(html: string): string[] {
-  const lines: string[] = [];
-  const open: string[] = [];
-  let current = '';
-  for (const [piece] of html.matchAll(/<span[^>]*>|<\/span>|\n|[^<\n]+/g)) {
-    if (piece.startsWith('<span')) {
-      open.push(piece);
-      current += piece;
-    } else if (piece === '</span>') {
-      open.pop();
-      current += piece;
-    } else if (piece === '\n') {
-      lines.push(current + '</span>'.repeat(open.length));
-      current = open.join('');
-    } else {
-      current += piece;
-    }
-  }
-  lines.push(current);
-  return lines;
-}
 
 /** Numbered lines, each with an anchor `L1`, `L2`, ... (numbers are drawn by CSS, so copying code copies no numbers). */
 function numberedLines(lines: string[]): string {

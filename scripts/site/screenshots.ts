@@ -1,0 +1,71 @@
+/**
+ * Screenshots of every lesson and guide page, to look at before a change to
+ * the site lands: `npm run screenshots` (needs Chromium, as the browser test).
+ *
+ * Builds the site into a temporary folder, serves it with the course's own
+ * server, and writes PNGs to .build/screenshots/: each page at 1366x768 (a
+ * laptop) and 390x844 (a phone), light and dark, the top of the page and the
+ * first diagram or code block that scrolls. It also prints the projector check:
+ * at 1024x768, how many code blocks of each page fit without a sideways scroll.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSite, REPO_ROOT } from './build.ts';
+import { findChromium, launchChromium, measureCodeFit, serveSite } from './browser.ts';
+
+const VIEWPORTS = [
+  { name: 'laptop', width: 1366, height: 768 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+async function main(): Promise<void> {
+  if (!findChromium()) {
+    console.error('No Chromium found (install Debian\'s chromium, or set CHROMIUM_PATH): no screenshots taken.');
+    process.exit(1);
+  }
+  const outDir = mkdtempSync(join(tmpdir(), 'site-shots-'));
+  const shots = join(REPO_ROOT, '.build', 'screenshots');
+  rmSync(shots, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+  const result = buildSite({ outDir, allowDrift: true });
+  const site = await serveSite(outDir);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') console.error(`console error on ${page.url()}: ${message.text()}`);
+    });
+    console.log('Projector check, 1024x768: code blocks that fit without scrolling sideways');
+    for (const { output } of result.pages) {
+      await page.setViewportSize({ width: 1024, height: 768 });
+      await page.goto(site.url + output);
+      const fit = await measureCodeFit(page);
+      const share = fit.blocks ? Math.round((100 * (fit.blocks - fit.scrolling)) / fit.blocks) : 100;
+      console.log(`  ${output.padEnd(26)} ${String(fit.blocks - fit.scrolling).padStart(3)}/${String(fit.blocks).padEnd(3)} ${String(share).padStart(3)}%` +
+        (fit.scrolling ? `   (over by ${fit.overflows.join(', ')} px)` : ''));
+      for (const theme of ['light', 'dark'] as const) {
+        for (const viewport of VIEWPORTS) {
+          await page.setViewportSize(viewport);
+          await page.emulateMedia({ colorScheme: theme });
+          await page.goto(site.url + output);
+          const stem = join(shots, `${output.replace(/\//g, '_').replace(/\.html$/, '')}-${viewport.name}-${theme}`);
+          await page.screenshot({ path: `${stem}-top.png` });
+          // The first diagram, else the first block that scrolls: where a layout goes wrong first.
+          const target = page.locator('main .diagram, main .pre-wrap.scrolls').first();
+          if (await target.count()) {
+            await target.scrollIntoViewIfNeeded();
+            await page.screenshot({ path: `${stem}-figure.png` });
+          }
+        }
+      }
+    }
+    console.log(`Screenshots in ${shots}`);
+  } finally {
+    await browser.close();
+    await site.close();
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+await main();
