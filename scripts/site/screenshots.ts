@@ -51,11 +51,29 @@ async function main(): Promise<void> {
           await page.goto(site.url + output);
           const stem = join(shots, `${output.replace(/\//g, '_').replace(/\.html$/, '')}-${viewport.name}-${theme}`);
           await page.screenshot({ path: `${stem}-top.png` });
-          // The first diagram, else the first block that scrolls: where a layout goes wrong first.
-          const target = page.locator('main .diagram, main .pre-wrap.scrolls').first();
-          if (await target.count()) {
-            await target.scrollIntoViewIfNeeded();
+          // The first diagram, and the first code block that scrolls or has a wrapped line:
+          // where a layout goes wrong first.
+          const diagram = page.locator('main .diagram').first();
+          if (await diagram.count()) {
+            await diagram.scrollIntoViewIfNeeded();
             await page.screenshot({ path: `${stem}-figure.png` });
+          }
+          const marked = await page.evaluate(() => {
+            const wraps = [...document.querySelectorAll('main .pre-wrap')];
+            // (No named helper functions in here: tsx would wrap them in a __name() the page lacks.)
+            const wide = wraps.find((wrap) => wrap.classList.contains('scrolls') ||
+              [...wrap.querySelectorAll('.line')].some((line) => (line as HTMLElement).offsetHeight > 1.5 * (parseFloat(getComputedStyle(line).lineHeight) || 24)));
+            wide?.setAttribute('data-shot', '');
+            return !!wide;
+          });
+          if (marked) {
+            await page.locator('[data-shot]').evaluate((wrap) => wrap.scrollIntoView({ block: 'center' }));
+            await page.screenshot({ path: `${stem}-code.png` });
+          }
+          if (output === 'index.html') {
+            await page.fill('#search-input', 'zombie');
+            await page.locator('#search-results a').first().waitFor();
+            await page.screenshot({ path: `${stem}-search.png` });
           }
         }
       }
