@@ -5,7 +5,9 @@
  * Pages: docs/index.md -> index.html, docs/NAME.md -> NAME.html,
  * partN/README.md -> partN/index.html, partN/lessons/NN-x.md -> partN/NN-x.html.
  * Every project file a lesson links to or quotes gets a highlighted page under
- * src/, and a transcripts folder gets a page showing every byte.
+ * src/, and a transcripts folder gets a page showing every byte. Beside them:
+ * site.css and site.js (docs/), and the search index of the lessons and guides
+ * with MiniSearch's browser build (search.ts says why MiniSearch).
  *
  * The lesson/code drift check runs first: a lesson that no longer matches its
  * code fails the build, so the site never teaches stale code.
