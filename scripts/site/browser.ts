@@ -89,6 +89,8 @@ export async function serveSite(dir: string): Promise<ServedSite> {
 export interface CodeFit {
   blocks: number;
   scrolling: number;
+  /** Blocks that fit because a long line wraps under its indent (site.css). */
+  wrapping: number;
   /** Each scrolling block: how many px it is wider than its box. */
   overflows: number[];
 }
@@ -102,6 +104,10 @@ export function measureCodeFit(page: Page): Promise<CodeFit> {
     for (const details of document.querySelectorAll('main details')) (details as HTMLDetailsElement).open = true;
     const pres = [...document.querySelectorAll('main pre')];
     const overflows = pres.map((pre) => pre.scrollWidth - pre.clientWidth).filter((over) => over > 1);
-    return { blocks: pres.length, scrolling: overflows.length, overflows };
+    // A wrapped line is a line taller than one line of text.
+    const wrapping = pres.filter((pre) =>
+      [...pre.querySelectorAll('.line')].some((line) => (line as HTMLElement).offsetHeight > 1.5 * parseFloat(getComputedStyle(line).lineHeight)),
+    ).length;
+    return { blocks: pres.length, scrolling: overflows.length, wrapping, overflows };
   });
 }

@@ -37,13 +37,19 @@ async function main(): Promise<void> {
       if (message.type() === 'error') console.error(`console error on ${page.url()}: ${message.text()}`);
     });
     console.log('Projector check, 1024x768: code blocks that fit without scrolling sideways');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.goto(`${site.url}part2/index.html`);
+    await page.locator('main .code').nth(3).evaluate((block) => block.scrollIntoView({ block: 'center' }));
+    await page.screenshot({ path: join(shots, 'part2_index-wide-1920-light-code.png') });
     for (const { output } of result.pages) {
       await page.setViewportSize({ width: 1024, height: 768 });
+      await page.emulateMedia({ colorScheme: 'light' });
       await page.goto(site.url + output);
       const fit = await measureCodeFit(page);
+      if (output === 'part2/index.html') await page.screenshot({ path: join(shots, 'part2_index-projector-1024-light.png'), fullPage: false });
       const share = fit.blocks ? Math.round((100 * (fit.blocks - fit.scrolling)) / fit.blocks) : 100;
       console.log(`  ${output.padEnd(26)} ${String(fit.blocks - fit.scrolling).padStart(3)}/${String(fit.blocks).padEnd(3)} ${String(share).padStart(3)}%` +
-        (fit.scrolling ? `   (over by ${fit.overflows.join(', ')} px)` : ''));
+        `   ${fit.wrapping} with a wrapped line` + (fit.scrolling ? `; scrolling: over by ${fit.overflows.join(', ')} px` : ''));
       for (const theme of ['light', 'dark'] as const) {
         for (const viewport of VIEWPORTS) {
           await page.setViewportSize(viewport);
