@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +138,40 @@ describe('fixLessons', () => {
     expect(remaining.map((p) => p.lesson)).toEqual([...Array(4).fill('part1/lessons/02-wrong-region.md'), ...Array(4).fill('part1/lessons/03-missing-line.md')]);
     // The good lessons are untouched, byte for byte.
     expect(readFileSync(join(copy, 'part1/README.md'), 'utf8')).toBe(readFileSync(join(fixture, 'part1/README.md'), 'utf8'));
+  });
+});
+
+describe('a checkout with CRLF line ends (Git for Windows, core.autocrlf=true)', () => {
+  let copy = '';
+  afterEach(() => rmSync(copy, { recursive: true, force: true }));
+
+  /** The fixture repo with every text file but the transcripts' bytes turned to CRLF, as such a checkout has it. */
+  function crlfCopy(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'lessons-crlf-'));
+    cpSync(fixture, dir, { recursive: true });
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (!/\.(md|ts|py|html|json)$/.test(file)) continue; // .request and .response are -text: never converted
+      const text = readFileSync(join(dir, file), 'utf8');
+      writeFileSync(join(dir, file), text.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n'));
+    }
+    expect(readFileSync(join(dir, 'part1/server.ts'), 'utf8')).toContain('\r\n');
+    return dir;
+  }
+
+  it('finds the same problems as in the LF fixture: none in the good lesson, the same lines in the drifted ones', () => {
+    copy = crlfCopy();
+    expect(checkLesson(copy, 'part1/README.md')).toEqual([]);
+    const lines = (root: string) => checkLessons(root).map((p) => `${p.lesson}:${p.line} ${p.fixable}`);
+    expect(lines(copy)).toEqual(lines(fixture));
+  });
+
+  it('--fix rewrites drifted blocks and keeps the lesson CRLF throughout', () => {
+    copy = crlfCopy();
+    fixLessons(copy);
+    expect(checkLesson(copy, 'part1/lessons/01-drifted.md')).toEqual([]);
+    const lesson = readFileSync(join(copy, 'part1/lessons/01-drifted.md'), 'utf8');
+    expect(lesson).toContain('```ts file=part1/server.ts region=greeting\r\nexport function greeting(name: string): string {\r\n');
+    expect(lesson.replaceAll('\r\n', '')).not.toContain('\n'); // no bare LF slipped in
   });
 });
 

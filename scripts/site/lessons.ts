@@ -35,6 +35,7 @@ import { loadTranscripts, type Transcript } from '../testing/transcripts.ts';
 import { stepDiff } from './steps.ts';
 import { visible } from '../testing/wire.ts';
 import { checkAnchors, fixAnchors } from './anchors.ts';
+import { readText } from './text.ts';
 
 /** One failed check, ready to print. */
 export interface Problem {
@@ -162,7 +163,7 @@ const ENDREGION = /(?:\/\/|<!--|#)\s*#endregion\b/;
 export function readSource(root: string, file: string, region?: string): Source {
   const full = join(root, file);
   if (!isFileInside(root, file)) throw new Error(`${file} does not exist`);
-  const lines = readFileSync(full, 'utf8').split('\n');
+  const lines = readText(full).split('\n');
   if (region === undefined) {
     return { text: trimTrailingNewlines(lines.join('\n')), firstLine: 1, lastLine: lines.length };
   }
@@ -421,7 +422,9 @@ export function fixLessons(root: string): { fixed: Problem[]; remaining: Problem
   const transcripts: TranscriptCache = new Map();
   for (const lesson of findLessons(root)) {
     const { markdown, findings } = checkLessonFindings(root, lesson, transcripts);
-    let lines = markdown.split('\n');
+    // markdown-it numbers lines after turning CRLF into LF; a CRLF lesson is written back with CRLF.
+    const eol = markdown.includes('\r\n') ? '\r\n' : '\n';
+    let lines = markdown.split(eol);
     // Bottom up, so the line numbers of the blocks still to fix stay right.
     const fixes = [...findings.entries()]
       .flatMap(([block, found]) => found.filter((f) => f.replacement !== undefined).map((f) => ({ block, finding: f })))
@@ -434,7 +437,7 @@ export function fixLessons(root: string): { fixed: Problem[]; remaining: Problem
       }
     }
     if (fixes.length > 0) {
-      const text = lines.join('\n');
+      const text = lines.join(eol);
       if (text !== markdown) writeFileSync(join(root, lesson), text);
     }
     fixed.push(...fixAnchors(root, lesson).map((anchor) => ({ lesson, line: anchor.line, message: anchor.message, details: '', fixable: true })));
