@@ -175,6 +175,43 @@ describe('a checkout with CRLF line ends (Git for Windows, core.autocrlf=true)',
   });
 });
 
+describe('bench= blocks: the table of npm run bench, from the same JSON as the chart', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const figure = { name: '3i', about: '3i: pool', keepAlive: false, ok: 10, failed: {}, elapsedMs: 1, requestsPerSecond: 1234.4, p50: 1.04, p99: 2.5, peakRssMiB: 99.6, peakProcesses: 3 };
+  const table = [
+    'model     req/s  × 3i  p50 ms  p99 ms  failed  peak MiB  processes',
+    '3i: pool   1234  1.00     1.0     2.5       0       100          3',
+    '',
+    '50 clients at once, GET /hello, a new connection per request except keep-alive; 2 × CPU',
+  ].join('\n');
+  function benchRepo(block: string): string {
+    dir = mkdtempSync(join(tmpdir(), 'bench-block-'));
+    mkdirSync(join(dir, 'docs/bench'), { recursive: true });
+    mkdirSync(join(dir, 'part3'));
+    writeFileSync(join(dir, 'docs/bench/bench.json'), JSON.stringify({ date: 'd', machine: '2 × CPU', concurrency: 50, figures: [figure] }));
+    writeFileSync(join(dir, 'part3/README.md'), `Figures:\n\n\`\`\`text bench=docs/bench/bench.json\n${block}\n\`\`\`\n`);
+    return dir;
+  }
+
+  it('passes a block equal to the table, fails and fixes one that differs by a figure', () => {
+    expect(checkLesson(benchRepo(table), 'part3/README.md')).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+    const root = benchRepo(table.replace('1234', '1300'));
+    const [problem] = checkLesson(root, 'part3/README.md');
+    expect(problem).toMatchObject({ line: 3, fixable: true, message: 'part3/README.md:3: block shows the bench figures of docs/bench/bench.json but differs from their table' });
+    fixLessons(root);
+    expect(checkLesson(root, 'part3/README.md')).toEqual([]);
+    expect(readFileSync(join(root, 'part3/README.md'), 'utf8')).toBe(`Figures:\n\n\`\`\`text bench=docs/bench/bench.json\n${table}\n\`\`\`\n`);
+  });
+
+  it('fails, unfixable, a block whose JSON does not exist', () => {
+    const root = benchRepo(table);
+    rmSync(join(root, 'docs/bench/bench.json'));
+    expect(checkLesson(root, 'part3/README.md')).toMatchObject([{ fixable: false, message: 'part3/README.md:3: block shows the bench figures of docs/bench/bench.json but docs/bench/bench.json does not exist' }]);
+  });
+});
+
 describe('style=visible transcript blocks (npm run telnet output)', () => {
   /** A throwaway repo with one transcript and a lesson block showing it. */
   function visibleRepo(block: string): string {

@@ -26,6 +26,11 @@
  *     and drops its `* ` info lines; `style=visible` expects the response as
  *     `npm run telnet` shows it, CR and LF written out as `\r` `\n`. Never fixed automatically: a person picks
  *     what to show around the bytes.
+ *
+ *   ```text bench=docs/bench/bench.json
+ *     The block equals the table `npm run bench` prints for those figures
+ *     (scripts/measure/bench-figures.ts), the same JSON the chart is drawn
+ *     from. `--fix` rewrites it, after `npm run bench -- --update`.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -36,6 +41,7 @@ import { stepDiff } from './steps.ts';
 import { visible } from '../testing/wire.ts';
 import { checkAnchors, fixAnchors } from './anchors.ts';
 import { readText } from './text.ts';
+import { benchTable, readResults } from '../measure/bench-figures.ts';
 
 /** One failed check, ready to print. */
 export interface Problem {
@@ -323,6 +329,18 @@ function checkBlock(root: string, lesson: string, block: LessonBlock, transcript
       }
     } catch (error) {
       findings.push({ problem: problem(`block shows the diff ${a}..${b} but ${(error as Error).message}`) });
+    }
+  }
+  if (block.attrs.bench !== undefined) {
+    const json = block.attrs.bench;
+    try {
+      if (!isFileInside(root, json)) throw new Error(`${json} does not exist`);
+      const expected = benchTable(readResults(join(root, json)));
+      if (trimTrailingNewlines(block.content) !== expected) {
+        findings.push({ problem: problem(`block shows the bench figures of ${json} but differs from their table`, '', true), replacement: expected });
+      }
+    } catch (error) {
+      findings.push({ problem: problem(`block shows the bench figures of ${json} but ${(error as Error).message}`) });
     }
   }
   if (transcript !== undefined) {
