@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { where } from '../scripts/testing/platform.ts';
 import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { childrenOf, descriptorCount, processInfo, until } from '../scripts/testing/processes.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
@@ -14,7 +15,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe('3c: a child per connection', () => {
+where('a process table', 'file descriptors').describe('3c: a child per connection', () => {
   it('two clients are served at the same time: both in about one --sleep, not two', async () => {
     const SLEEP_MS = 1500;
     server = await startStep('3c', ['--sleep', String(SLEEP_MS / 1000)]);
@@ -75,7 +76,7 @@ describe('3c: a child per connection', () => {
   });
 });
 
-describe('3d: the parent keeps its copy of every connection', () => {
+where('a process table', 'file descriptors').describe('3d: the parent keeps its copy of every connection', () => {
   it('its descriptors grow by one per connection, and stay after the children have gone', async () => {
     server = await startStep('3d');
     const pid = server.pid;

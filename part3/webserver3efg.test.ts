@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { where } from '../scripts/testing/platform.ts';
 import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { childrenOf, processInfo, until } from '../scripts/testing/processes.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
@@ -12,7 +13,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe('3e: zombies', () => {
+where('zombies', 'a process table').describe('3e: zombies', () => {
   it("a served child is a real zombie (state Z) of the parent until the parent's event loop runs, then libuv reaps it", async () => {
     server = await startStep('3e', ['--busy', '2']);
     const client = openClient(server.target, GET('/hello'));
@@ -27,7 +28,7 @@ describe('3e: zombies', () => {
   });
 });
 
-describe('3f: the grim reaper', () => {
+where('POSIX signals', 'a process table').describe('3f: the grim reaper', () => {
   it("reports every child's exit and counts the children alive; none is left, not even a zombie", async () => {
     server = await startStep('3f', ['--sleep', '0']);
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => exchange(server!.target, [GET(`/burst/${i}`)])));
@@ -51,7 +52,7 @@ describe('3f: the grim reaper', () => {
   });
 });
 
-describe('3g: at most --max-children children', () => {
+where('a process table').describe('3g: at most --max-children children', () => {
   it('never runs more children than the limit; the other connections wait their turn and are all served', async () => {
     server = await startStep('3g', ['--max-children', '2', '--sleep', '0.3']);
     const pid = server.pid;

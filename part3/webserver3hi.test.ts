@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { where } from '../scripts/testing/platform.ts';
 import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { childrenOf, processInfo, until } from '../scripts/testing/processes.ts';
 import { exchange, type Target } from '../scripts/testing/wire.ts';
@@ -28,7 +29,7 @@ function tryConnect(target: Target): Promise<string> {
   });
 }
 
-describe('3h: the gateway server, a child per connection', () => {
+where('POSIX signals', 'a process table').describe('3h: the gateway server, a child per connection', () => {
   it('runs two requests in the application at the same time, each in its own child', async () => {
     server = await startStep('3h', [], { app: WAIT_APP });
     const a = openClient(server.target, GET('/a'));
@@ -66,7 +67,7 @@ describe('3h: the gateway server, a child per connection', () => {
   });
 });
 
-describe('3i: a pre-forked pool', () => {
+where('POSIX signals').describe('3i: a pre-forked pool', () => {
   it('replaces a worker that dies, and goes on serving', async () => {
     server = await startStep('3i', ['--workers', '2'], { app: 'hello' });
     const started = await server.lines(/^Worker (\d+) is accepting connections$/, 2);

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILD_DIR, buildProgram, prepareArguments, programName, PROGRAMS } from './part3.ts';
+import { BUILD_DIR, buildProgram, importSpecifier, prepareArguments, programName, PROGRAMS } from './part3.ts';
 
 describe('npm run part3', () => {
   it('knows each step by its short name, its file name, or its path', () => {
@@ -30,6 +31,14 @@ describe('npm run part3', () => {
     const source = readFileSync(file, 'utf8');
     expect(source).toContain('from "./shared/gateway.mjs"');
     expect(source).not.toMatch(/\bimport\s+type\b/);
+  });
+
+  it('writes import specifiers with / on every platform: Windows paths too (Node reads ..\\shared as a package name)', () => {
+    const build = 'C:\\course\\.build\\part3';
+    expect(importSpecifier(`${build}\\apps`, `${build}\\shared\\gateway.mjs`, path.win32)).toBe('../shared/gateway.mjs');
+    expect(importSpecifier(build, `${build}\\shared\\gateway.mjs`, path.win32)).toBe('./shared/gateway.mjs');
+    expect(importSpecifier('/course/.build/part3/apps', '/course/.build/part3/shared/gateway.mjs', path.posix)).toBe('../shared/gateway.mjs');
+    expect(importSpecifier('/course/.build/part3', '/course/.build/part3/shared/gateway.mjs', path.posix)).toBe('./shared/gateway.mjs');
   });
 
   it("a bundled step runs as the program, while Part 2's bundled main does not", async () => {

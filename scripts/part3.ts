@@ -20,7 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path';
+import path, { basename, dirname, join, relative, resolve as resolvePath, type PlatformPath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
@@ -131,10 +131,22 @@ function importShared(shared: string[], outDir: string): Plugin {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
         const file = resolvePath(args.resolveDir, args.path);
         if (!shared.includes(file)) return undefined;
-        return { path: `./${relative(outDir, join(BUILD_DIR, sharedName(file)))}`.replace(/^\.\/\.\./, '..'), external: true };
+        return { path: importSpecifier(outDir, join(BUILD_DIR, sharedName(file))), external: true };
       });
     },
   };
+}
+
+/**
+ * The relative import specifier from a bundle in `fromDir` to `toFile`:
+ * `./shared/gateway.mjs`, `../shared/gateway.mjs`. Always `/`-separated:
+ * Node reads a specifier as a URL, so Windows' `..\shared\gateway.mjs` would
+ * be a bare package name (ERR_INVALID_MODULE_SPECIFIER).
+ * `paths` is node:path's platform flavour, a parameter so a test can use path.win32.
+ */
+export function importSpecifier(fromDir: string, toFile: string, paths: Pick<PlatformPath, 'relative' | 'sep'> = path): string {
+  const posixPath = paths.relative(fromDir, toFile).split(paths.sep).join('/');
+  return posixPath.startsWith('../') ? posixPath : `./${posixPath}`;
 }
 
 /** Bundles a program of {@link PROGRAMS} and returns the path of its JavaScript. */

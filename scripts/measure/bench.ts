@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --only part2,3i] [--quick]
+ * npm run bench [-- --only part2,3i] [--quick] [--update] [--out DIR]
  *
  * The same bounded load against each of the course's concurrency models, one
  * after the other, all on 127.0.0.1: Part 1, Part 2's gateway (Node's single
@@ -11,9 +11,13 @@
  * Every server runs as plain JavaScript bundled by esbuild (scripts/part3.ts),
  * never through the TypeScript loader, so the figures are the servers' own.
  * For each: requests/s, p50 and p99 latency, failed requests, and the peak
- * memory of the server's whole process tree. Writes a table to stdout, the
- * figures as JSON to docs/bench/bench.json and a chart to
- * docs/diagrams/part3-bench.svg, which the Part 3 lesson shows.
+ * memory of the server's whole process tree (where there is /proc or ps to
+ * read it from; elsewhere it says so). Prints a table, and writes the figures
+ * as JSON and a chart to .bench/ (ignored by git). With --update, a full run
+ * writes them to docs/bench/bench.json and docs/diagrams/part3-bench.svg
+ * instead, the committed figures the Part 3 lesson shows; then
+ * `npm run docs -- --fix` brings the lesson's table in step (its
+ * ```` ```text bench=docs/bench/bench.json ```` block).
  * A script, not a test: run it on a quiet machine, and read ratios, not
  * absolute numbers.
  */
@@ -21,11 +25,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { runLoad, type LoadResult } from './load.ts';
-import { memoryOf, processTree } from '../testing/processes.ts';
+import { runLoad } from './load.ts';
+import { INSPECTOR, memoryOf, processTree } from '../testing/processes.ts';
+import { benchTable, chart, type BenchResults, type Figures } from './bench-figures.ts';
 import { buildApplication, buildProgram, bundle, REPO_ROOT } from '../part3.ts';
 
 /** One model under test: how to start it, and how much load it gets. */
@@ -53,17 +58,6 @@ const MODELS: Model[] = [
   { name: 'node:http keep-alive', about: 'node:http, keep-alive', command: async () => [await buildProgram('baseline'), '--keep-alive'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
 ];
 
-/** The figures of one model. */
-export interface Figures extends LoadResult {
-  name: string;
-  about: string;
-  keepAlive: boolean;
-  /** Peak resident memory of the server's process tree, in MiB (sum of RSS: shared pages counted per process). */
-  peakRssMiB: number;
-  /** Most processes in the tree at once. */
-  peakProcesses: number;
-}
-
 /** Starts a server, waits for the port in its banner, and returns it with its process. */
 async function start(args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [...args, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -83,7 +77,9 @@ async function measure(model: Model): Promise<Figures> {
   const { child, port } = await start(await model.command());
   let peakRss = 0;
   let peakProcesses = 0;
+  // Without /proc or ps (Windows) there is nothing to sample: the figures say null, not 0.
   const sampler = setInterval(() => {
+    if (!INSPECTOR) return;
     const tree = processTree(child.pid!);
     peakProcesses = Math.max(peakProcesses, tree.length);
     peakRss = Math.max(peakRss, tree.reduce((sum, process) => sum + (memoryOf(process.pid)?.rss ?? 0), 0));
@@ -92,7 +88,7 @@ async function measure(model: Model): Promise<Figures> {
     // A short warm-up, so that V8 has compiled the hot paths before we count.
     await runLoad({ host: '127.0.0.1', port, path: '/hello', concurrency: 4, requests: 200, durationMs: 2000, keepAlive: model.keepAlive });
     const result = await runLoad({ host: '127.0.0.1', port, path: '/hello', concurrency: CONCURRENCY, requests: model.requests, durationMs: model.durationMs, keepAlive: model.keepAlive });
-    return { name: model.name, about: model.about, keepAlive: model.keepAlive, ...result, peakRssMiB: peakRss / 1024, peakProcesses };
+    return { name: model.name, about: model.about, keepAlive: model.keepAlive, ...result, peakRssMiB: INSPECTOR ? peakRss / 1024 : null, peakProcesses: INSPECTOR ? peakProcesses : null };
   } finally {
     clearInterval(sampler);
     child.kill('SIGTERM');
@@ -100,64 +96,19 @@ async function measure(model: Model): Promise<Figures> {
   }
 }
 
-function table(figures: Figures[]): string {
-  const rows = figures.map((f) => [
-    f.about,
-    f.requestsPerSecond.toFixed(0),
-    f.p50.toFixed(1),
-    f.p99.toFixed(1),
-    String(Object.values(f.failed).reduce((a, b) => a + b, 0)),
-    f.peakRssMiB.toFixed(0),
-    String(f.peakProcesses),
-  ]);
-  const head = ['model', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'peak MiB', 'processes'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(head), ...rows.map(line)].join('\n');
-}
-
-/** A horizontal bar chart of requests/s, one bar per model, with p99 and memory beside each. */
-export function chart(figures: Figures[], subtitle: string): string {
-  const width = 860;
-  const barLeft = 300;
-  const barMax = width - barLeft - 250; // room for the label after the longest bar
-  const rowHeight = 44;
-  const top = 104;
-  const height = top + figures.length * rowHeight + 40;
-  const most = Math.max(...figures.map((f) => f.requestsPerSecond), 1);
-  const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
-  const bars = figures.map((f, i) => {
-    const y = top + i * rowHeight;
-    const w = Math.max(2, (f.requestsPerSecond / most) * barMax);
-    const fill = f.name.startsWith('node:http') ? '#8a94a6' : f.name === '3g' || f.name === '3a' ? '#d9822b' : '#2f6fdb';
-    return [
-      `<text x="${barLeft - 12}" y="${y + 24}" text-anchor="end" font-size="16">${escape(f.about)}</text>`,
-      `<rect x="${barLeft}" y="${y + 8}" width="${w.toFixed(1)}" height="26" rx="3" fill="${fill}"/>`,
-      `<text x="${barLeft + w + 8}" y="${y + 26}" font-size="15">${f.requestsPerSecond.toFixed(0)}/s · p99 ${f.p99.toFixed(1)} ms · ${f.peakRssMiB.toFixed(0)} MiB</text>`,
-    ].join('\n  ');
-  });
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="title desc" font-family="system-ui, sans-serif">
-  <title id="title">Requests per second of each concurrency model under the same load</title>
-  <desc id="desc">${escape(figures.map((f) => `${f.about}: ${f.requestsPerSecond.toFixed(0)} requests per second, p99 ${f.p99.toFixed(1)} ms`).join('; '))}</desc>
-  <rect width="100%" height="100%" fill="#ffffff"/>
-  <text x="24" y="36" font-size="22" font-weight="bold" fill="#111">Requests per second, same load, one machine</text>
-  ${subtitle
-    .split('; ')
-    .map((line, i) => `<text x="24" y="${62 + i * 20}" font-size="15" fill="#333">${escape(line)}</text>`)
-    .join('\n  ')}
-  ${bars.join('\n  ')}
-</svg>
-`;
-}
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, update: { type: 'boolean', default: false }, out: { type: 'string' } } });
   const only = values.only?.split(',');
   const models = MODELS.filter((model) => !only || only.includes(model.name));
   if (models.length === 0) {
     console.error(`No such model: pick from ${MODELS.map((m) => m.name).join(', ')}`);
     process.exit(2);
   }
+  if (values.update && (values.quick || only || values.out)) {
+    console.error('--update rewrites the committed figures from a full run: leave out --quick, --only and --out');
+    process.exit(2);
+  }
+  if (!INSPECTOR) console.error(`Peak memory and processes: not measured on ${process.platform} (no /proc, no ps); the table says n/a.`);
   const figures: Figures[] = [];
   for (const model of models) {
     const scaled = values.quick ? { ...model, requests: Math.ceil(model.requests / 10), durationMs: 2_000 } : model;
@@ -167,16 +118,17 @@ async function main(): Promise<void> {
     figures.push(result);
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  const subtitle = `${CONCURRENCY} clients at once, GET /hello, a new connection per request except keep-alive; ${machine}`;
-  console.log(`\n${table(figures)}\n\n${subtitle}`);
-  if (!values.quick && !only) {
-    const outDir = values.out ?? REPO_ROOT;
-    mkdirSync(join(outDir, 'docs', 'bench'), { recursive: true });
-    mkdirSync(join(outDir, 'docs', 'diagrams'), { recursive: true });
-    writeFileSync(join(outDir, 'docs', 'bench', 'bench.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, concurrency: CONCURRENCY, figures }, null, 2)}\n`);
-    writeFileSync(join(outDir, 'docs', 'diagrams', 'part3-bench.svg'), chart(figures, subtitle));
-    console.log(`\nWrote ${join(outDir, 'docs', 'bench', 'bench.json')} and ${join(outDir, 'docs', 'diagrams', 'part3-bench.svg')}`);
-  }
+  const results: BenchResults = { date: new Date().toISOString(), machine, concurrency: CONCURRENCY, figures };
+  console.log(`\n${benchTable(results)}`);
+  // By default into .bench/ (ignored): following the lesson leaves the working tree clean.
+  const [jsonFile, svgFile] = values.update
+    ? [join(REPO_ROOT, 'docs', 'bench', 'bench.json'), join(REPO_ROOT, 'docs', 'diagrams', 'part3-bench.svg')]
+    : [join(values.out ?? join(REPO_ROOT, '.bench'), 'bench.json'), join(values.out ?? join(REPO_ROOT, '.bench'), 'part3-bench.svg')];
+  for (const file of [jsonFile, svgFile]) mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(svgFile, chart(results));
+  console.log(`\nWrote ${relative(process.cwd(), jsonFile)} and ${relative(process.cwd(), svgFile)}`);
+  if (values.update) console.log('Now run npm run docs -- --fix: it rewrites the Part 3 lesson\'s table from the new figures.');
 }
 
 await main();

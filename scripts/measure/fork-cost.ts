@@ -14,42 +14,45 @@
  * which makes Node read and parse a file of CA certificates at start-up.
  *
  * "ready" is the time from fork() to the child's first IPC message; "cpu" is
- * the child's own CPU time until then (/proc/PID/stat); memory is read from
- * /proc when it is ready: resident (RSS) and private (not shared with any
- * other process). Medians over the runs.
+ * the child's own CPU time until then (process.cpuUsage(), which the child
+ * sends); memory is read when it is ready (scripts/testing/processes.ts):
+ * resident (RSS) and, from /proc on Linux only, private (not shared with any
+ * other process). What this machine cannot measure is printed as such, never
+ * as 0. Medians over the runs.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { bundle, REPO_ROOT } from '../part3.ts';
-import { memoryOf } from '../testing/processes.ts';
+import { INSPECTOR, memoryOf } from '../testing/processes.ts';
 
 interface Sample {
   readyMs: number;
   cpuMs: number;
+  /** NaN where it cannot be measured: no /proc or ps (rss), no /proc (private). */
   rssKb: number;
   privateKb: number;
 }
-
-/** Clock ticks per second of /proc/PID/stat's CPU times: 100 on Linux (sysconf(_SC_CLK_TCK)). */
-const TICKS_PER_SECOND = 100;
 
 /** Starts `file` as a child with `execArgv` and `env`, waits until it is ready, measures it, stops it. */
 export async function measureChild(file: string, execArgv: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
   const started = performance.now();
   const child = fork(file, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('error', (error) => console.error(`fork: ${error.message}`)); // reported; the run then waits for 'message' and fails loudly
-  await once(child, 'message');
+  const [ready] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage }];
   const readyMs = performance.now() - started;
-  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-  const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
-  const memory = memoryOf(child.pid!) ?? { rss: 0, private: 0 };
+  const memory = INSPECTOR ? memoryOf(child.pid!) : undefined;
   child.send('exit');
   await once(child, 'exit');
-  return { readyMs, cpuMs: ((utime! + stime!) * 1000) / TICKS_PER_SECOND, rssKb: memory.rss, privateKb: memory.private };
+  return { readyMs, cpuMs: (ready.cpu.user + ready.cpu.system) / 1000, rssKb: memory?.rss ?? NaN, privateKb: memory?.private ?? NaN };
+}
+
+/** kB as MB, or `n/a` for what could not be measured. */
+function mb(kb: number): string {
+  return Number.isNaN(kb) ? 'n/a'.padStart(6) : `${(kb / 1024).toFixed(0).padStart(3)} MB`;
 }
 
 function median(values: number[]): number {
@@ -72,7 +75,11 @@ async function main(): Promise<void> {
         ['without it', withoutCerts],
       ]
     : [['(NODE_EXTRA_CA_CERTS not set)', process.env]];
-  console.log(`${runs} runs each, one child at a time; medians. Node ${process.version}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  // os.loadavg() is [0, 0, 0] on Windows, which has no load average.
+  const load = process.platform === 'win32' ? 'no load average on Windows' : `load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`;
+  console.log(`${runs} runs each, one child at a time; medians. Node ${process.version}, ${load}`);
+  if (!INSPECTOR) console.log(`Memory: not measured on ${process.platform} (it needs /proc, or ps as on macOS).`);
+  else if (INSPECTOR === 'ps') console.log('Private memory: not measured without /proc (Linux only): RSS only.');
   for (const [label, file, execArgv] of [
     ['plain JavaScript, execArgv: []', bundled, []],
     ['TypeScript through tsx', source, loader],
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
       const m = (key: keyof Sample) => median(samples.map((sample) => sample[key]));
       console.log(
         `${`${label}, ${envLabel}:`.padEnd(62)} ready ${m('readyMs').toFixed(0).padStart(4)} ms, cpu ${m('cpuMs').toFixed(0).padStart(4)} ms, ` +
-          `RSS ${(m('rssKb') / 1024).toFixed(0).padStart(3)} MB, private ${(m('privateKb') / 1024).toFixed(0).padStart(3)} MB`,
+          `RSS ${mb(m('rssKb'))}, private ${mb(m('privateKb'))}`,
       );
     }
   }

@@ -8,5 +8,6 @@ import { app } from '../../part2/apps/hello.ts';
 
 // Referenced, so that a bundler keeps them: the probe must load what a real child loads.
 if (typeof handleOneRequest !== 'function' || typeof loadApplication !== 'function' || typeof app !== 'function') process.exit(1);
-process.send?.('ready');
+// Its own CPU time so far (user + system, µs): what the parent cannot read portably (/proc/PID/stat is Linux only).
+process.send?.({ ready: true, cpu: process.cpuUsage() });
 process.once('message', () => process.exit(0));

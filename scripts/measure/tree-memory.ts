@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { memoryOf, processInfo, processTree } from '../testing/processes.ts';
+import { INSPECTOR, memoryOf, processInfo, processTree } from '../testing/processes.ts';
 
 /** The peaks seen so far. */
 export interface Peaks {
@@ -38,7 +38,9 @@ export function sample(pid: number, peaks: Peaks): void {
 
 function report(peaks: Peaks): string {
   const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
-  return `peak: ${peaks.processes} processes, RSS sum ${mb(peaks.rssKb)}, private sum ${mb(peaks.privateKb)} (${peaks.samples} samples)`;
+  // ps has no private memory: say so rather than print a sum of nothing.
+  const own = INSPECTOR === 'proc' ? mb(peaks.privateKb) : 'n/a (needs /proc: Linux)';
+  return `peak: ${peaks.processes} processes, RSS sum ${mb(peaks.rssKb)}, private sum ${own} (${peaks.samples} samples)`;
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +138,77 @@ describe('fixLessons', () => {
     expect(remaining.map((p) => p.lesson)).toEqual([...Array(4).fill('part1/lessons/02-wrong-region.md'), ...Array(4).fill('part1/lessons/03-missing-line.md')]);
     // The good lessons are untouched, byte for byte.
     expect(readFileSync(join(copy, 'part1/README.md'), 'utf8')).toBe(readFileSync(join(fixture, 'part1/README.md'), 'utf8'));
+  });
+});
+
+describe('a checkout with CRLF line ends (Git for Windows, core.autocrlf=true)', () => {
+  let copy = '';
+  afterEach(() => rmSync(copy, { recursive: true, force: true }));
+
+  /** The fixture repo with every text file but the transcripts' bytes turned to CRLF, as such a checkout has it. */
+  function crlfCopy(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'lessons-crlf-'));
+    cpSync(fixture, dir, { recursive: true });
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (!/\.(md|ts|py|html|json)$/.test(file)) continue; // .request and .response are -text: never converted
+      const text = readFileSync(join(dir, file), 'utf8');
+      writeFileSync(join(dir, file), text.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n'));
+    }
+    expect(readFileSync(join(dir, 'part1/server.ts'), 'utf8')).toContain('\r\n');
+    return dir;
+  }
+
+  it('finds the same problems as in the LF fixture: none in the good lesson, the same lines in the drifted ones', () => {
+    copy = crlfCopy();
+    expect(checkLesson(copy, 'part1/README.md')).toEqual([]);
+    const lines = (root: string) => checkLessons(root).map((p) => `${p.lesson}:${p.line} ${p.fixable}`);
+    expect(lines(copy)).toEqual(lines(fixture));
+  });
+
+  it('--fix rewrites drifted blocks and keeps the lesson CRLF throughout', () => {
+    copy = crlfCopy();
+    fixLessons(copy);
+    expect(checkLesson(copy, 'part1/lessons/01-drifted.md')).toEqual([]);
+    const lesson = readFileSync(join(copy, 'part1/lessons/01-drifted.md'), 'utf8');
+    expect(lesson).toContain('```ts file=part1/server.ts region=greeting\r\nexport function greeting(name: string): string {\r\n');
+    expect(lesson.replaceAll('\r\n', '')).not.toContain('\n'); // no bare LF slipped in
+  });
+});
+
+describe('bench= blocks: the table of npm run bench, from the same JSON as the chart', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const figure = { name: '3i', about: '3i: pool', keepAlive: false, ok: 10, failed: {}, elapsedMs: 1, requestsPerSecond: 1234.4, p50: 1.04, p99: 2.5, peakRssMiB: 99.6, peakProcesses: 3 };
+  const table = [
+    'model     req/s  × 3i  p50 ms  p99 ms  failed  peak MiB  processes',
+    '3i: pool   1234  1.00     1.0     2.5       0       100          3',
+    '',
+    '50 clients at once, GET /hello, a new connection per request except keep-alive; 2 × CPU',
+  ].join('\n');
+  function benchRepo(block: string): string {
+    dir = mkdtempSync(join(tmpdir(), 'bench-block-'));
+    mkdirSync(join(dir, 'docs/bench'), { recursive: true });
+    mkdirSync(join(dir, 'part3'));
+    writeFileSync(join(dir, 'docs/bench/bench.json'), JSON.stringify({ date: 'd', machine: '2 × CPU', concurrency: 50, figures: [figure] }));
+    writeFileSync(join(dir, 'part3/README.md'), `Figures:\n\n\`\`\`text bench=docs/bench/bench.json\n${block}\n\`\`\`\n`);
+    return dir;
+  }
+
+  it('passes a block equal to the table, fails and fixes one that differs by a figure', () => {
+    expect(checkLesson(benchRepo(table), 'part3/README.md')).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+    const root = benchRepo(table.replace('1234', '1300'));
+    const [problem] = checkLesson(root, 'part3/README.md');
+    expect(problem).toMatchObject({ line: 3, fixable: true, message: 'part3/README.md:3: block shows the bench figures of docs/bench/bench.json but differs from their table' });
+    fixLessons(root);
+    expect(checkLesson(root, 'part3/README.md')).toEqual([]);
+    expect(readFileSync(join(root, 'part3/README.md'), 'utf8')).toBe(`Figures:\n\n\`\`\`text bench=docs/bench/bench.json\n${table}\n\`\`\`\n`);
+  });
+
+  it('fails, unfixable, a block whose JSON does not exist', () => {
+    const root = benchRepo(table);
+    rmSync(join(root, 'docs/bench/bench.json'));
+    expect(checkLesson(root, 'part3/README.md')).toMatchObject([{ fixable: false, message: 'part3/README.md:3: block shows the bench figures of docs/bench/bench.json but docs/bench/bench.json does not exist' }]);
   });
 });
 

@@ -26,6 +26,11 @@
  *     and drops its `* ` info lines; `style=visible` expects the response as
  *     `npm run telnet` shows it, CR and LF written out as `\r` `\n`. Never fixed automatically: a person picks
  *     what to show around the bytes.
+ *
+ *   ```text bench=docs/bench/bench.json
+ *     The block equals the table `npm run bench` prints for those figures
+ *     (scripts/measure/bench-figures.ts), the same JSON the chart is drawn
+ *     from. `--fix` rewrites it, after `npm run bench -- --update`.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -35,6 +40,8 @@ import { loadTranscripts, type Transcript } from '../testing/transcripts.ts';
 import { stepDiff } from './steps.ts';
 import { visible } from '../testing/wire.ts';
 import { checkAnchors, fixAnchors } from './anchors.ts';
+import { readText } from './text.ts';
+import { benchTable, readResults } from '../measure/bench-figures.ts';
 
 /** One failed check, ready to print. */
 export interface Problem {
@@ -162,7 +169,7 @@ const ENDREGION = /(?:\/\/|<!--|#)\s*#endregion\b/;
 export function readSource(root: string, file: string, region?: string): Source {
   const full = join(root, file);
   if (!isFileInside(root, file)) throw new Error(`${file} does not exist`);
-  const lines = readFileSync(full, 'utf8').split('\n');
+  const lines = readText(full).split('\n');
   if (region === undefined) {
     return { text: trimTrailingNewlines(lines.join('\n')), firstLine: 1, lastLine: lines.length };
   }
@@ -324,6 +331,18 @@ function checkBlock(root: string, lesson: string, block: LessonBlock, transcript
       findings.push({ problem: problem(`block shows the diff ${a}..${b} but ${(error as Error).message}`) });
     }
   }
+  if (block.attrs.bench !== undefined) {
+    const json = block.attrs.bench;
+    try {
+      if (!isFileInside(root, json)) throw new Error(`${json} does not exist`);
+      const expected = benchTable(readResults(join(root, json)));
+      if (trimTrailingNewlines(block.content) !== expected) {
+        findings.push({ problem: problem(`block shows the bench figures of ${json} but differs from their table`, '', true), replacement: expected });
+      }
+    } catch (error) {
+      findings.push({ problem: problem(`block shows the bench figures of ${json} but ${(error as Error).message}`) });
+    }
+  }
   if (transcript !== undefined) {
     const dir = posix.dirname(transcript);
     const name = posix.basename(transcript);
@@ -421,7 +440,9 @@ export function fixLessons(root: string): { fixed: Problem[]; remaining: Problem
   const transcripts: TranscriptCache = new Map();
   for (const lesson of findLessons(root)) {
     const { markdown, findings } = checkLessonFindings(root, lesson, transcripts);
-    let lines = markdown.split('\n');
+    // markdown-it numbers lines after turning CRLF into LF; a CRLF lesson is written back with CRLF.
+    const eol = markdown.includes('\r\n') ? '\r\n' : '\n';
+    let lines = markdown.split(eol);
     // Bottom up, so the line numbers of the blocks still to fix stay right.
     const fixes = [...findings.entries()]
       .flatMap(([block, found]) => found.filter((f) => f.replacement !== undefined).map((f) => ({ block, finding: f })))
@@ -434,7 +455,7 @@ export function fixLessons(root: string): { fixed: Problem[]; remaining: Problem
       }
     }
     if (fixes.length > 0) {
-      const text = lines.join('\n');
+      const text = lines.join(eol);
       if (text !== markdown) writeFileSync(join(root, lesson), text);
     }
     fixed.push(...fixAnchors(root, lesson).map((anchor) => ({ lesson, line: anchor.line, message: anchor.message, details: '', fixable: true })));

@@ -2,7 +2,8 @@
  * Steps of the course and the diffs between them: behind `npm run diff` and
  * the `diff=A..B` blocks the lessons quote (checked like code blocks).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readText } from './text.ts';
 import { join } from 'node:path';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 
@@ -25,7 +26,7 @@ export function stepFile(step: string): string {
 export function stepDiff(root: string, a: string, b: string, context = 3): string {
   const [fileA, fileB] = [stepFile(a), stepFile(b)];
   for (const file of [fileA, fileB]) if (!existsSync(join(root, file))) throw new Error(`${file} does not exist`);
-  const patch = createTwoFilesPatch(fileA, fileB, readFileSync(join(root, fileA), 'utf8'), readFileSync(join(root, fileB), 'utf8'), undefined, undefined, {
+  const patch = createTwoFilesPatch(fileA, fileB, readText(join(root, fileA)), readText(join(root, fileB)), undefined, undefined, {
     context,
     headerOptions: FILE_HEADERS_ONLY,
   });

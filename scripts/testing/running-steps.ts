@@ -96,7 +96,7 @@ export async function startStep(name: string, args: string[] = [], options: { ap
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
-        // The group is gone already.
+        child.kill('SIGKILL'); // the group is gone already, or there are none (Windows): the step itself, at least
       }
       if (!exited && child.exitCode === null && child.signalCode === null) await once(child, 'exit');
     },

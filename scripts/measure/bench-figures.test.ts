@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { benchTable, chart, readResults, type BenchResults } from './bench-figures.ts';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('bench figures', () => {
+  it('the committed chart is drawn from the committed bench.json (the lesson checks its table against the same file)', () => {
+    const results = readResults(`${repo}/docs/bench/bench.json`);
+    expect(chart(results)).toBe(readFileSync(`${repo}/docs/diagrams/part3-bench.svg`, 'utf8'));
+  });
+
+  it('says n/a, never 0, for memory and processes it could not measure, and why', () => {
+    const results: BenchResults = {
+      date: 'd',
+      machine: '4 × CPU, 8 GiB, Node v24.0.0',
+      concurrency: 50,
+      figures: [{ name: 'part1', about: 'Part 1', keepAlive: false, ok: 1, failed: { ECONNRESET: 2 }, elapsedMs: 1, requestsPerSecond: 10, p50: 1, p99: 2, peakRssMiB: null, peakProcesses: null }],
+    };
+    expect(benchTable(results).split('\n')).toEqual([
+      'model   req/s  p50 ms  p99 ms  failed  peak MiB  processes',
+      'Part 1     10     1.0     2.0       2       n/a        n/a',
+      '',
+      '50 clients at once, GET /hello, a new connection per request except keep-alive; 4 × CPU, 8 GiB, Node v24.0.0',
+      'n/a: no /proc or ps on that machine to read memory and processes from',
+    ]);
+    expect(chart(results)).toContain('10/s · p99 2.0 ms</text>');
+  });
+});

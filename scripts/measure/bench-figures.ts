@@ -1,0 +1,112 @@
+/**
+ * What `npm run bench` found, and the two ways it is shown: the text table
+ * (printed by the bench, and the ```` ```text bench=docs/bench/bench.json ````
+ * block of the Part 3 lesson, which the drift check compares with this
+ * function's output) and the SVG chart. Both are made from the same JSON, so
+ * the lesson's table and chart cannot disagree.
+ */
+import { readFileSync } from 'node:fs';
+import type { LoadResult } from './load.ts';
+
+/** The figures of one model. */
+export interface Figures extends LoadResult {
+  name: string;
+  about: string;
+  keepAlive: boolean;
+  /**
+   * Peak resident memory of the server's process tree, in MiB (sum of RSS:
+   * shared pages counted per process). null where it cannot be measured
+   * (no /proc or ps: Windows).
+   */
+  peakRssMiB: number | null;
+  /** Most processes in the tree at once; null where it cannot be measured. */
+  peakProcesses: number | null;
+}
+
+/** The whole of bench.json. */
+export interface BenchResults {
+  /** When it ran, ISO 8601. */
+  date: string;
+  /** `2 × AMD EPYC, 24 GiB, Node v24.11.0`. */
+  machine: string;
+  /** Clients sending at once. */
+  concurrency: number;
+  figures: Figures[];
+}
+
+/**
+ * Reads a bench.json.
+ * @throws Error when the file is missing or is not JSON
+ */
+export function readResults(file: string): BenchResults {
+  return JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+}
+
+/** The line under the title: the load, then the machine. */
+export function subtitle(results: BenchResults): string {
+  return `${results.concurrency} clients at once, GET /hello, a new connection per request except keep-alive; ${results.machine}`;
+}
+
+/**
+ * The figures as a text table, one model a line, with requests/s as a
+ * multiple of 3i's when 3i was measured; then the load and the machine.
+ */
+export function benchTable(results: BenchResults): string {
+  const pool = results.figures.find((f) => f.name === '3i')?.requestsPerSecond;
+  const rows = results.figures.map((f) => [
+    f.about,
+    f.requestsPerSecond.toFixed(0),
+    ...(pool ? [ratio(f.requestsPerSecond / pool)] : []),
+    f.p50.toFixed(1),
+    f.p99.toFixed(1),
+    String(Object.values(f.failed).reduce((a, b) => a + b, 0)),
+    f.peakRssMiB === null ? 'n/a' : f.peakRssMiB.toFixed(0),
+    f.peakProcesses === null ? 'n/a' : String(f.peakProcesses),
+  ]);
+  const head = ['model', 'req/s', ...(pool ? ['× 3i'] : []), 'p50 ms', 'p99 ms', 'failed', 'peak MiB', 'processes'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const unmeasured = results.figures.some((f) => f.peakRssMiB === null) ? ['n/a: no /proc or ps on that machine to read memory and processes from'] : [];
+  return [line(head), ...rows.map(line), '', subtitle(results), ...unmeasured].join('\n');
+}
+
+/** 1.26, 0.60, 0.005: two significant digits below 1, two decimals above. */
+function ratio(x: number): string {
+  return x >= 0.1 ? x.toFixed(2) : x.toPrecision(1);
+}
+
+/** A horizontal bar chart of requests/s, one bar per model, with p99 and memory beside each. */
+export function chart(results: BenchResults): string {
+  const figures = results.figures;
+  const width = 860;
+  const barLeft = 300;
+  const barMax = width - barLeft - 250; // room for the label after the longest bar
+  const rowHeight = 44;
+  const top = 104;
+  const height = top + figures.length * rowHeight + 40;
+  const most = Math.max(...figures.map((f) => f.requestsPerSecond), 1);
+  const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
+  const bars = figures.map((f, i) => {
+    const y = top + i * rowHeight;
+    const w = Math.max(2, (f.requestsPerSecond / most) * barMax);
+    const fill = f.name.startsWith('node:http') ? '#8a94a6' : f.name === '3g' || f.name === '3a' ? '#d9822b' : '#2f6fdb';
+    const memory = f.peakRssMiB === null ? '' : ` · ${f.peakRssMiB.toFixed(0)} MiB`;
+    return [
+      `<text x="${barLeft - 12}" y="${y + 24}" text-anchor="end" font-size="16">${escape(f.about)}</text>`,
+      `<rect x="${barLeft}" y="${y + 8}" width="${w.toFixed(1)}" height="26" rx="3" fill="${fill}"/>`,
+      `<text x="${barLeft + w + 8}" y="${y + 26}" font-size="15">${f.requestsPerSecond.toFixed(0)}/s · p99 ${f.p99.toFixed(1)} ms${memory}</text>`,
+    ].join('\n  ');
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="title desc" font-family="system-ui, sans-serif">
+  <title id="title">Requests per second of each concurrency model under the same load</title>
+  <desc id="desc">${escape(figures.map((f) => `${f.about}: ${f.requestsPerSecond.toFixed(0)} requests per second, p99 ${f.p99.toFixed(1)} ms`).join('; '))}</desc>
+  <rect width="100%" height="100%" fill="#ffffff"/>
+  <text x="24" y="36" font-size="22" font-weight="bold" fill="#111">Requests per second, same load, one machine</text>
+  ${subtitle(results)
+    .split('; ')
+    .map((line, i) => `<text x="24" y="${62 + i * 20}" font-size="15" fill="#333">${escape(line)}</text>`)
+    .join('\n  ')}
+  ${bars.join('\n  ')}
+</svg>
+`;
+}
