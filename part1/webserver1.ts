@@ -201,8 +201,19 @@ export function explainListenError(error: NodeJS.ErrnoException, port: number, h
   }
 }
 
-// Run the server only when this file is the program, not when a test or another step imports it.
-// (The program's file name, not import.meta.url: in a bundle every module shares the bundle's URL.)
-if (/(^|[\\/])webserver1\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
+/**
+ * True when the file named `name` (`webserver1`, without its extension) is the
+ * program Node runs, false when a test or another step imports it. It reads
+ * the program's file name, not import.meta.url: in a bundle (Part 3 runs
+ * bundles) every module shares the bundle's URL. Parts 1 and 2 use this one
+ * guard; Part 2 imports it from here.
+ */
+export function isProgram(name: string): boolean {
+  const file = (process.argv[1] ?? '').split(/[\\/]/).pop() ?? '';
+  return file.replace(/\.[cm]?[jt]s$/, '') === name && file !== name;
+}
+
+// Run the server only when this file is the program.
+if (isProgram('webserver1')) {
   await main();
 }

@@ -20,6 +20,7 @@
  * This file is the interface only: types, and the rules both sides check.
  * The server is webserver2.ts; applications and middleware live in apps/.
  */
+import { TOKEN } from './http.ts';
 
 // #region application
 /** A chunk of the response body: bytes, never a string (PEP 3333 "Unicode Issues"). */
@@ -167,9 +168,6 @@ export const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-/** RFC 9110 §5.6.2: a token, the grammar of header field names and methods. */
-export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /**
  * Checks a status string, e.g. '200 OK'.
  * @throws InterfaceError naming the rule when it is not a three-digit code
@@ -241,6 +239,30 @@ export function checkChunk(chunk: unknown): asserts chunk is Chunk {
 }
 // #endregion
 
+// #region check-body
+/**
+ * Checks what the application returned (PEP 3333 "Specification Details"): an
+ * iterable of byte chunks, sync or async. A string or bare bytes is the classic
+ * slip: both iterate, as characters or as numbers, so the server would send garbage.
+ * @throws InterfaceError naming the rule and the fix
+ */
+export function checkBody(body: unknown): asserts body is Body {
+  const rule = 'PEP 3333 "Specification Details": the application';
+  if (typeof body === 'string') {
+    const fix = 'not a string (it would iterate as characters), e.g. [Buffer.from(text)]';
+    throw new InterfaceError(`${rule} returned a string; return an iterable of bytes, ${fix}`);
+  }
+  if (body instanceof Uint8Array) {
+    throw new InterfaceError(`${rule} returned bytes, not an iterable of bytes: return [buffer]`);
+  }
+  const iterable = body as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+  const sync = typeof iterable?.[Symbol.iterator] === 'function';
+  if (!sync && typeof iterable?.[Symbol.asyncIterator] !== 'function') {
+    throw new InterfaceError(`${rule} must return an iterable of bytes, got ${describe(body)}`);
+  }
+}
+// #endregion
+
 /** A short description of a value for an error message: its type and a glimpse of it. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -250,47 +272,6 @@ export function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
   return String(value);
-}
-
-/** Reason phrases of the status codes this course uses (RFC 9110 §15). */
-export const REASON_PHRASES: Readonly<Record<number, string>> = {
-  200: 'OK',
-  201: 'Created',
-  204: 'No Content',
-  206: 'Partial Content',
-  301: 'Moved Permanently',
-  302: 'Found',
-  303: 'See Other',
-  304: 'Not Modified',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  410: 'Gone',
-  411: 'Length Required',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
-/** '404 Not Found' for 404; an unknown code gets an empty reason phrase, which RFC 9112 §4 allows. */
-export function statusLine(code: number): string {
-  return `${code} ${REASON_PHRASES[code] ?? ''}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTranscripts, replay } from '../scripts/testing/transcripts.ts';
 import { startGateway } from '../scripts/testing/servers.ts';
 import { assertSameBytes } from '../scripts/testing/wire.ts';
-import { loadApplication } from './webserver2.ts';
+import { loadApplication } from './loader.ts';
 
 const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', import.meta.url)));
 

@@ -10,7 +10,8 @@
  * the Response on. Python has such bridges too: a2wsgi runs an ASGI
  * framework on a WSGI server the way this runs a fetch framework on ours.
  */
-import { describe, HOP_BY_HOP, REASON_PHRASES, type Application, type Chunk, type Environ, type Headers } from '../gateway.ts';
+import { describe, HOP_BY_HOP, type Application, type Chunk, type Environ, type Headers } from '../gateway.ts';
+import { REASON_PHRASES } from '../http.ts';
 
 /** A WHATWG fetch handler: what Hono's `app.fetch`, h3's `app.fetch` and itty-router's `router.fetch` are. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;

@@ -10,7 +10,8 @@
  * Run the demo site:  npm run part2 -- router
  *                     curl http://localhost:8888/hello/Ren%C3%A9
  */
-import { statusLine, type Application, type StartResponse } from '../gateway.ts';
+import type { Application, StartResponse } from '../gateway.ts';
+import { statusLine } from '../http.ts';
 
 /**
  * The environ key where {@link route} puts the pattern's capture groups, in

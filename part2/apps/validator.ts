@@ -11,12 +11,12 @@
  *   npm run part2 -- validator:broken   (an app without Content-Type: 500)
  */
 import {
+  checkBody,
   checkChunk,
   checkHeaders,
   checkStatus,
   describe,
   InterfaceError,
-  TOKEN,
   type Application,
   type Body,
   type Chunk,
@@ -24,6 +24,7 @@ import {
   type Headers,
   type StartResponse,
 } from '../gateway.ts';
+import { TOKEN } from '../http.ts';
 import { app as helloApp } from './hello.ts';
 
 /** What the validator has seen of one response so far. */
@@ -74,7 +75,7 @@ export function validator(app: Application): Application {
     };
 
     const body: unknown = app(environ, checkedStartResponse);
-    checkBodyType(body);
+    checkBody(body);
     return checkedBody(body, state);
   };
 }
@@ -193,20 +194,6 @@ function checkNoBody(state: ResponseState, chunk: Chunk): void {
   }
   const code = Number(state.status.slice(0, 3));
   if (NO_BODY.has(code)) throw new InterfaceError(`PEP 3333 validator: a ${state.status} response must not have a body, got ${chunk.length} bytes`);
-}
-
-/** PEP 3333 "The Application/Framework Side": the application returns an iterable of bytes; a string or bare bytes is a classic slip. */
-function checkBodyType(body: unknown): asserts body is Body {
-  if (typeof body === 'string') {
-    throw new InterfaceError('PEP 3333 "Specification Details": the application returned a string; return an iterable of bytes, e.g. [Buffer.from(text)]');
-  }
-  if (body instanceof Uint8Array) {
-    throw new InterfaceError('PEP 3333 "Specification Details": the application returned bytes, not an iterable of bytes; return [bytes]');
-  }
-  const iterable = body as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
-  if (typeof iterable?.[Symbol.iterator] !== 'function' && typeof iterable?.[Symbol.asyncIterator] !== 'function') {
-    throw new InterfaceError(`PEP 3333 "Specification Details": the application must return an iterable of bytes, got ${describe(body)}`);
-  }
 }
 
 // #region checked-body
