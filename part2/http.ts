@@ -73,7 +73,10 @@ export class RequestDecoder {
       this.head = parseRequest(this.received.subarray(0, end));
       this.contentLength = bodyLength(this.head.headers);
       if (this.contentLength > this.limits.maxBodyBytes) {
-        throw new HttpError(413, `the request body is larger than ${this.limits.maxBodyBytes} bytes`);
+        throw new HttpError(
+          413,
+          `the request body is larger than ${this.limits.maxBodyBytes} bytes`,
+        );
       }
       chunk = this.received.subarray(end); // what came after the head starts the body
       this.continueDue = this.contentLength > chunk.length && expectsContinue(this.head);
@@ -105,12 +108,16 @@ export class RequestDecoder {
   end(): Error {
     if (this.received.length === 0) return new Error('the client closed without sending a request');
     if (!this.head) {
-      return new HttpError(400, 'the connection ended before the blank line that ends the request head');
+      return new HttpError(
+        400,
+        'the connection ended before the blank line that ends the request head',
+      );
     }
     const { bodyBytes, contentLength } = this;
     return new HttpError(
       400,
-      `the request body ended after ${bodyBytes} of the ${contentLength} bytes its Content-Length announced`,
+      `the request body ended after ${bodyBytes} of the ${contentLength} bytes its ` +
+        `Content-Length announced`,
     );
   }
 }
@@ -135,7 +142,8 @@ export function findHead(received: Buffer, maxHeadBytes: number): number {
  */
 export function endOfHead(bytes: Buffer): number {
   let start = 0;
-  // RFC 9112 §2.2: ignore empty lines before the request line (some clients add a CRLF after a body).
+  // RFC 9112 §2.2: ignore empty lines before the request line (some clients add a CRLF after a
+  // body).
   while (bytes[start] === 0x0a || (bytes[start] === 0x0d && bytes[start + 1] === 0x0a)) {
     start += bytes[start] === 0x0a ? 1 : 2;
   }
@@ -169,7 +177,11 @@ export function parseRequest(head: Buffer): RequestHead {
 // #endregion
 
 /** RFC 9112 §3: method SP request-target SP HTTP-version. @throws HttpError 400, 501, 505 */
-export function parseRequestLine(line: string): { method: string; target: string; version: string } {
+export function parseRequestLine(line: string): {
+  method: string;
+  target: string;
+  version: string;
+} {
   const parts = /^([^ ]+) ([^ ]+) (HTTP\/\d\.\d)$/.exec(line);
   if (!parts) {
     const expected = 'expected METHOD SP TARGET SP HTTP/1.1 (RFC 9112 §3)';
@@ -223,13 +235,17 @@ export function checkHost(version: string, headers: Headers): void {
   const hosts = headers.filter(([name]) => name.toLowerCase() === 'host');
   if (version === 'HTTP/1.1' && hosts.length !== 1) {
     // §3.2: a server MUST answer 400 to an HTTP/1.1 request without exactly one Host.
-    const reason = `an HTTP/1.1 request needs exactly one Host header field, this one has ${hosts.length}`;
+    const reason =
+      `an HTTP/1.1 request needs exactly one Host header field, this one has ` + `${hosts.length}`;
     throw new HttpError(400, `${reason} (RFC 9112 §3.2)`);
   }
   // §3.2: ... or a Host that is not host[:port] (RFC 3986 §3.2.2); an app that rebuilds its URL
   // from it could be misled.
   const host = hosts[0]?.[1];
-  if (host !== undefined && !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(:\d*)?$/.test(host)) {
+  if (
+    host !== undefined &&
+    !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(:\d*)?$/.test(host)
+  ) {
     const reason = `the Host header field ${JSON.stringify(host)} is not a host[:port]`;
     throw new HttpError(400, `${reason} (RFC 9112 §3.2)`);
   }
@@ -259,13 +275,18 @@ export function bodyLength(headers: Headers): number {
   if (lengths.size === 0) return 0;
   const [length] = lengths;
   if (lengths.size > 1 || !/^\d{1,15}$/.test(length!)) {
-    throw new HttpError(400, `invalid Content-Length ${JSON.stringify(values.join(','))} (RFC 9112 §6.3)`);
+    throw new HttpError(
+      400,
+      `invalid Content-Length ${JSON.stringify(values.join(','))} (RFC 9112 §6.3)`,
+    );
   }
   return Number(length);
 }
 // #endregion
 
-/** RFC 9110 §10.1.1: an HTTP/1.1 client with `Expect: 100-continue` waits before sending its body. */
+/**
+ * RFC 9110 §10.1.1: an HTTP/1.1 client with `Expect: 100-continue` waits before sending its body.
+ */
 export function expectsContinue(head: RequestHead): boolean {
   if (head.version !== 'HTTP/1.1') return false;
   return head.headers.some(
@@ -293,7 +314,8 @@ export function responseHead(
     if (!headers.some(([key]) => key.toLowerCase() === name)) fields.push(field);
   }
   if (connection !== undefined) fields.push(['Connection', connection]);
-  return `HTTP/1.1 ${status}\r\n${fields.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+  const lines = fields.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${status}\r\n${lines}\r\n`;
 }
 // #endregion
 
@@ -370,7 +392,9 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = {
   505: 'HTTP Version Not Supported',
 };
 
-/** '404 Not Found' for 404; an unknown code gets an empty reason phrase, which RFC 9112 §4 allows. */
+/**
+ * '404 Not Found' for 404; an unknown code gets an empty reason phrase, which RFC 9112 §4 allows.
+ */
 export function statusLine(code: number): string {
   return `${code} ${REASON_PHRASES[code] ?? ''}`;
 }

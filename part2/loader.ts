@@ -36,7 +36,9 @@ export async function loadApplication(spec: string): Promise<Application> {
   }
   if (!(exportName in module)) {
     const names = Object.keys(module).join(', ') || 'none';
-    throw new Error(`Cannot load ${spec}: ${moduleName} has no export ${exportName} (its exports: ${names})`);
+    throw new Error(
+      `Cannot load ${spec}: ${moduleName} has no export ${exportName} (its exports: ${names})`,
+    );
   }
   const app = module[exportName];
   if (typeof app !== 'function') {

@@ -9,15 +9,19 @@ const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', impor
 
 describe('golden transcripts, replayed byte for byte', () => {
   for (const transcript of transcripts) {
-    it(`${transcript.app}: ${transcript.name}: ${JSON.stringify(transcript.requestBytes.toString('latin1').split(/\r?\n/)[0])}`, async () => {
-      const gateway = await startGateway(await loadApplication(transcript.app ?? 'hello'));
-      try {
-        const result = await replay(gateway.target, transcript);
-        assertSameBytes(result.bytes, transcript.responseBytes);
-        expect(result.ending).toBe('end');
-      } finally {
-        await gateway.close();
-      }
-    });
+    it(
+      `${transcript.app}: ${transcript.name}: ` +
+        `${JSON.stringify(transcript.requestBytes.toString('latin1').split(/\r?\n/)[0])}`,
+      async () => {
+        const gateway = await startGateway(await loadApplication(transcript.app ?? 'hello'));
+        try {
+          const result = await replay(gateway.target, transcript);
+          assertSameBytes(result.bytes, transcript.responseBytes);
+          expect(result.ending).toBe('end');
+        } finally {
+          await gateway.close();
+        }
+      },
+    );
   }
 });

@@ -47,13 +47,25 @@ export const DEFAULT_HOST = 'localhost';
 export const SERVER_SOFTWARE = 'GatewayServer/0.2';
 
 // #region limits
-/** Largest request head (request line + fields) we accept, in bytes; more gets 431. 8 KiB, as most servers. */
+/**
+ * Largest request head (request line + fields) we accept, in bytes; more gets 431. 8 KiB, as most
+ * servers.
+ */
 export const MAX_HEAD_BYTES = 8 * 1024;
-/** Largest request body we hold, in bytes; more gets 413. wsgi.input reads a body that has fully arrived. */
+/**
+ * Largest request body we hold, in bytes; more gets 413. wsgi.input reads a body that has fully
+ * arrived.
+ */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** How long a client may stay silent while sending its request, in ms; then 408. A person types slowly. */
+/**
+ * How long a client may stay silent while sending its request, in ms; then 408. A person types
+ * slowly.
+ */
 export const REQUEST_TIMEOUT_MS = 30_000;
-/** After our response, how long we read (and drop) what the client still sends, in ms (RFC 9112 §9.6). */
+/**
+ * After our response, how long we read (and drop) what the client still sends, in ms (RFC 9112
+ * §9.6).
+ */
 export const LINGER_MS = 2_000;
 // #endregion
 
@@ -246,7 +258,8 @@ function addHeaderFields(environ: Environ, headers: Headers): void {
       environ[key] = environ[key] ? `${environ[key]},${value}` : value;
       continue;
     }
-    // '_' names would collide with '-' ones once converted (X_User, X-User); drop them, as nginx does.
+    // '_' names would collide with '-' ones once converted (X_User, X-User); drop them, as nginx
+    // does.
     if (name.includes('_')) continue;
     const key = `HTTP_${name.toUpperCase().replaceAll('-', '_')}` as const;
     // RFC 9110 §5.3: repeated fields join with commas; cookies with '; ' (RFC 6265 §5.4).
@@ -256,7 +269,9 @@ function addHeaderFields(environ: Environ, headers: Headers): void {
 }
 // #endregion
 
-/** Splits a request target into path and query (RFC 9112 §3.2); absolute-form loses its authority. */
+/**
+ * Splits a request target into path and query (RFC 9112 §3.2); absolute-form loses its authority.
+ */
 export function splitTarget(target: string): { path: string; query: string } {
   let rest = target;
   const absolute = /^https?:\/\/[^/?#]*/i.exec(rest);
@@ -268,7 +283,9 @@ export function splitTarget(target: string): { path: string; query: string } {
 
 /** Turns %XX into the byte XX, each byte one character (PEP 3333: ISO-8859-1); bad escapes stay. */
 export function percentDecode(path: string): string {
-  return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
 }
 
 // #region response-handler
@@ -327,7 +344,8 @@ export class ResponseHandler {
     }
     const body = this.isHead ? undefined : chunk;
     const flushed = this.headersSent ? !body || this.connection.write(body) : this.sendHead(body);
-    // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client leaving).
+    // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client
+    // leaving).
     return flushed ? undefined : waitForDrain(this.connection);
   }
 
@@ -405,7 +423,11 @@ function handleError(handler: ResponseHandler, error: unknown): void {
   if (connection.destroyed) return; // the client is gone; nobody to answer
   reportError(settings.errors, error, request);
   if (!handler.headersSent) {
-    sendError(connection, new HttpError(500, 'the application failed; the server log says why'), settings);
+    sendError(
+      connection,
+      new HttpError(500, 'the application failed; the server log says why'),
+      settings,
+    );
   } else {
     // Too late for a 500: the status line is out. Reset the connection, so the
     // client sees an error instead of a body that looks complete.
@@ -414,13 +436,17 @@ function handleError(handler: ResponseHandler, error: unknown): void {
 }
 
 // #region close-body
-/** PEP 3333: call the body's close() if it has one, whatever happened; a failing close() is logged. */
+/**
+ * PEP 3333: call the body's close() if it has one, whatever happened; a failing close() is logged.
+ */
 function closeBody(body: Body | undefined, errors: (text: string) => void): void {
   if (body === undefined || body === null || typeof body.close !== 'function') return;
   try {
     body.close();
   } catch (error) {
-    errors(`close() of the application's body failed: ${(error as Error).stack ?? String(error)}\n`);
+    errors(
+      `close() of the application's body failed: ${(error as Error).stack ?? String(error)}\n`,
+    );
   }
 }
 // #endregion
