@@ -68,6 +68,7 @@ async function stillServes(expected: Buffer = HELLO): Promise<void> {
 }
 
 describe('bad requests get a 4xx/5xx with a one-line reason, and the server keeps serving', () => {
+  // The whole trip for a few of them; http.test.ts has every refusal, without a socket.
   const cases: Array<[string, Buffer, string, string]> = [
     [
       'a request line of two words',
@@ -76,107 +77,16 @@ describe('bad requests get a 4xx/5xx with a one-line reason, and the server keep
       'malformed request line "GET /hello": expected METHOD SP TARGET SP HTTP/1.1 (RFC 9112 §3)',
     ],
     [
-      'two spaces in the request line',
-      crlf('GET  /hello HTTP/1.1', 'Host: x', '', ''),
-      '400 Bad Request',
-      'malformed request line "GET  /hello HTTP/1.1": expected METHOD SP TARGET SP HTTP/1.1 (RFC ' +
-        '9112 §3)',
-    ],
-    [
-      'not HTTP at all',
-      crlf('Is anybody there?', '', ''),
-      '400 Bad Request',
-      'malformed request line "Is anybody there?": expected METHOD SP TARGET SP HTTP/1.1 (RFC ' +
-        '9112 §3)',
-    ],
-    [
-      'a target that is not a path',
-      crlf('GET hello HTTP/1.1', 'Host: x', '', ''),
-      '400 Bad Request',
-      'the request target "hello" is not a path like /hello (RFC 9112 §3.2)',
-    ],
-    [
       'HTTP/2.0 in the request line',
       crlf('GET / HTTP/2.0', 'Host: x', '', ''),
       '505 HTTP Version Not Supported',
       'this server speaks HTTP/1.0 and HTTP/1.1, not HTTP/2.0',
     ],
     [
-      'OPTIONS *',
-      crlf('OPTIONS * HTTP/1.1', 'Host: x', '', ''),
-      '501 Not Implemented',
-      'OPTIONS * (asterisk-form, RFC 9112 §3.2.4) is not answered by this server',
-    ],
-    [
-      'a Host that is not host[:port]',
-      crlf('GET /hello HTTP/1.1', 'Host: x/admin?', '', ''),
-      '400 Bad Request',
-      'the Host header field "x/admin?" is not a host[:port] (RFC 9112 §3.2)',
-    ],
-    [
-      'a Host with a space',
-      crlf('GET /hello HTTP/1.1', 'Host: a b', '', ''),
-      '400 Bad Request',
-      'the Host header field "a b" is not a host[:port] (RFC 9112 §3.2)',
-    ],
-    [
-      'HTTP/1.1 without Host',
-      crlf('GET /hello HTTP/1.1', '', ''),
-      '400 Bad Request',
-      'an HTTP/1.1 request needs exactly one Host header field, this one has 0 (RFC 9112 §3.2)',
-    ],
-    [
-      'two Host fields',
-      crlf('GET / HTTP/1.1', 'Host: a', 'Host: b', '', ''),
-      '400 Bad Request',
-      'an HTTP/1.1 request needs exactly one Host header field, this one has 2 (RFC 9112 §3.2)',
-    ],
-    [
-      'whitespace before the colon',
-      crlf('GET / HTTP/1.1', 'Host : x', '', ''),
-      '400 Bad Request',
-      'malformed header field "Host : x": expected Name: value (RFC 9112 §5.1)',
-    ],
-    [
-      'a folded header field',
-      crlf('GET / HTTP/1.1', 'Host: x', 'X-Long: a', ' b', '', ''),
-      '400 Bad Request',
-      'a header field folded onto a second line (obs-fold, RFC 9112 §5.2)',
-    ],
-    [
       'a bare CR',
       Buffer.from('GET / HTTP/1.1\r\nHost: x\rX-Evil: 1\r\n\r\n', 'latin1'),
       '400 Bad Request',
       'a bare CR in the request head (RFC 9112 §2.2)',
-    ],
-    [
-      'Content-Length that is not a number',
-      crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: ten', '', ''),
-      '400 Bad Request',
-      'invalid Content-Length "ten" (RFC 9112 §6.3)',
-    ],
-    [
-      'two different Content-Lengths',
-      crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 3', 'Content-Length: 4', '', 'abcd'),
-      '400 Bad Request',
-      'invalid Content-Length "3,4" (RFC 9112 §6.3)',
-    ],
-    [
-      'Content-Length and Transfer-Encoding',
-      crlf(
-        'POST / HTTP/1.1',
-        'Host: x',
-        'Content-Length: 3',
-        'Transfer-Encoding: chunked',
-        '',
-        '3',
-        'abc',
-        '0',
-        '',
-        '',
-      ),
-      '400 Bad Request',
-      'a request must not have both Transfer-Encoding and Content-Length (RFC 9112 §6.3)',
     ],
     [
       'Transfer-Encoding: chunked',
