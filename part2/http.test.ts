@@ -8,12 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { assertSameBytes } from '../scripts/testing/wire.ts';
 import type { Headers } from './gateway.ts';
+import { dateSource, errorResponse } from './handler.ts';
 import {
   bodyLength,
   CONTINUE,
-  dateSource,
   endOfHead,
-  errorResponse,
   httpDate,
   HttpError,
   RequestDecoder,

@@ -1,10 +1,7 @@
 /**
- * The HTTP/1.1 wire format (RFC 9112), apart from any socket: what a request's
- * bytes mean and what a response's head looks like. Nothing here reads or
- * writes a connection, so every rule is tested with plain bytes
- * (http.test.ts), as Deno std's `_io.ts` and gunicorn's `http/message.py` are.
- *
- * The server that uses it is webserver2.ts; the gateway interface is gateway.ts.
+ * The HTTP/1.1 wire format (RFC 9112) apart from any socket, as Deno std's `_io.ts` and gunicorn's
+ * `http/message.py` are: what a request's bytes mean and what a response's head looks like. Every
+ * rule is tested with plain bytes (http.test.ts). The server that uses it is webserver2.ts.
  */
 import type { Headers } from './gateway.ts';
 
@@ -13,11 +10,10 @@ export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** A request we refuse: the status code and a one-line reason for the client. */
 export class HttpError extends Error {
-  constructor(
-    readonly code: number,
-    reason: string,
-  ) {
+  readonly code: number;
+  constructor(code: number, reason: string) {
     super(reason);
+    this.code = code;
   }
 }
 
@@ -31,25 +27,19 @@ export interface RequestHead {
 }
 
 /** A whole request: its head and exactly Content-Length bytes of body. */
-export interface Request extends RequestHead {
-  body: Buffer;
-}
+export type Request = RequestHead & { body: Buffer };
 
 /** How much a request may hold, in bytes: a larger head gets 431, a larger body 413. */
-export interface Limits {
-  maxHeadBytes: number;
-  maxBodyBytes: number;
-}
+export type Limits = { maxHeadBytes: number; maxBodyBytes: number };
 
 /** RFC 9110 §15.2.1: the interim response a client that sent `Expect: 100-continue` waits for. */
 export const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 // #region request-decoder
 /**
- * Collects one request from the bytes of a connection, however they arrive (a
- * byte at a time from telnet, all at once from curl): the head up to its blank
- * line, then exactly Content-Length bytes of body. TCP delivers a stream of
- * bytes, not messages, so one read may hold half a line or a head and a body.
+ * Collects one request from a connection's bytes, however they arrive (a byte at a time from
+ * telnet, all at once from curl): the head up to its blank line, then exactly Content-Length bytes
+ * of body. TCP is a byte stream, not messages: one read may hold half a line, or a head and a body.
  */
 export class RequestDecoder {
   private received: Buffer = Buffer.alloc(0); // the head so far; at most maxHeadBytes
@@ -61,22 +51,20 @@ export class RequestDecoder {
 
   constructor(private readonly limits: Limits) {}
 
-  /**
-   * Takes the next bytes. Returns the request once it is whole, else undefined.
-   * @throws HttpError for a request to refuse (400, 413, 431, 501, 505)
-   */
+  /** The next bytes: the request once it is whole, else undefined. @throws HttpError to refuse */
   push(chunk: Buffer): Request | undefined {
     if (!this.head) {
       this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
-      const end = findHead(this.received, this.limits.maxHeadBytes);
+      const end = endOfHead(this.received);
+      const { maxHeadBytes, maxBodyBytes } = this.limits;
+      if (end === -1 ? this.received.length > maxHeadBytes : end > maxHeadBytes) {
+        throw new HttpError(431, `the request head is larger than ${maxHeadBytes} bytes`);
+      }
       if (end === -1) return undefined; // not yet: wait for more bytes
       this.head = parseRequest(this.received.subarray(0, end));
       this.contentLength = bodyLength(this.head.headers);
-      if (this.contentLength > this.limits.maxBodyBytes) {
-        throw new HttpError(
-          413,
-          `the request body is larger than ${this.limits.maxBodyBytes} bytes`,
-        );
+      if (this.contentLength > maxBodyBytes) {
+        throw new HttpError(413, `the request body is larger than ${maxBodyBytes} bytes`);
       }
       chunk = this.received.subarray(end); // what came after the head starts the body
       this.continueDue = this.contentLength > chunk.length && expectsContinue(this.head);
@@ -90,10 +78,7 @@ export class RequestDecoder {
     return { ...this.head, body: Buffer.concat(this.body) };
   }
 
-  /**
-   * True once, right after a head whose client waits for {@link CONTINUE}
-   * before it sends the body (RFC 9110 §10.1.1; curl waits 1 s).
-   */
+  /** True once, after a head whose client waits for {@link CONTINUE} (RFC 9110 §10.1.1). */
   takeContinue(): boolean {
     const due = this.continueDue;
     this.continueDue = false;
@@ -101,49 +86,27 @@ export class RequestDecoder {
   }
 
   /**
-   * What to do when the client stops sending (a half-close) before the request
-   * is whole: a plain Error when it sent nothing at all (nothing to answer),
-   * else an HttpError 400 that says where the request broke off.
+   * The client stopped sending (a half-close) before the request was whole: a plain Error if it
+   * sent nothing (nothing to answer), else an HttpError 400 that says where the request broke off.
    */
   end(): Error {
     if (this.received.length === 0) return new Error('the client closed without sending a request');
-    if (!this.head) {
-      return new HttpError(
-        400,
-        'the connection ended before the blank line that ends the request head',
-      );
-    }
-    const { bodyBytes, contentLength } = this;
-    return new HttpError(
-      400,
-      `the request body ended after ${bodyBytes} of the ${contentLength} bytes its ` +
-        `Content-Length announced`,
-    );
+    const { head, bodyBytes, contentLength } = this;
+    const where = head
+      ? `the request body ended after ${bodyBytes} of the ${contentLength} bytes its`
+      : 'the connection ended before the blank line that ends the request head';
+    return new HttpError(400, head ? `${where} Content-Length announced` : where);
   }
 }
 // #endregion
 
 /**
- * Where the head in `received` ends (see {@link endOfHead}), or -1 while it has not arrived.
- * @throws HttpError 431 once the head is, or is sure to be, larger than `maxHeadBytes`
- */
-export function findHead(received: Buffer, maxHeadBytes: number): number {
-  const end = endOfHead(received);
-  if (end === -1 ? received.length > maxHeadBytes : end > maxHeadBytes) {
-    throw new HttpError(431, `the request head is larger than ${maxHeadBytes} bytes`);
-  }
-  return end;
-}
-
-/**
- * Index just past the blank line that ends a request head, or -1 if it has not
- * arrived. A line ends with LF, optionally preceded by CR (RFC 9112 §2.2: a
- * recipient MAY accept a bare LF, which `nc` sends).
+ * Index just past the blank line that ends a request head, or -1 if it has not arrived. A line ends
+ * with LF, optionally after CR (RFC 9112 §2.2: a recipient MAY accept a bare LF, which `nc` sends).
  */
 export function endOfHead(bytes: Buffer): number {
   let start = 0;
-  // RFC 9112 §2.2: ignore empty lines before the request line (some clients add a CRLF after a
-  // body).
+  // RFC 9112 §2.2: ignore empty lines before the request line (a client may send CRLF after a body)
   while (bytes[start] === 0x0a || (bytes[start] === 0x0d && bytes[start + 1] === 0x0a)) {
     start += bytes[start] === 0x0a ? 1 : 2;
   }
@@ -156,10 +119,9 @@ export function endOfHead(bytes: Buffer): number {
 
 // #region parse-request
 /**
- * Parses a complete request head (RFC 9112 §2-§5) into method, target,
- * version and header fields.
- * @throws HttpError 400 for a malformed request line, header field or Host;
- *   501 for `OPTIONS *`; 505 for an HTTP version other than 1.x.
+ * Parses a complete request head (RFC 9112 §2-§5) into method, target, version and header fields.
+ * @throws HttpError 400 for a malformed request line, header field or Host; 501 for `OPTIONS *`;
+ *   505 for an HTTP version other than 1.x.
  */
 export function parseRequest(head: Buffer): RequestHead {
   const text = head.toString('latin1'); // RFC 9112 §2.2: parse the head as octets, not as UTF-8
@@ -177,11 +139,7 @@ export function parseRequest(head: Buffer): RequestHead {
 // #endregion
 
 /** RFC 9112 §3: method SP request-target SP HTTP-version. @throws HttpError 400, 501, 505 */
-export function parseRequestLine(line: string): {
-  method: string;
-  target: string;
-  version: string;
-} {
+export function parseRequestLine(line: string): Omit<RequestHead, 'headers' | 'head'> {
   const parts = /^([^ ]+) ([^ ]+) (HTTP\/\d\.\d)$/.exec(line);
   if (!parts) {
     const expected = 'expected METHOD SP TARGET SP HTTP/1.1 (RFC 9112 §3)';
@@ -230,22 +188,23 @@ export function parseField(line: string): [name: string, value: string] {
   return [name, value];
 }
 
+/**
+ * RFC 9112 §3.2, host[:port] (RFC 3986 §3.2.2): a server answers 400 to any other Host, because an
+ * application that rebuilds its URL from it could be misled.
+ */
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(:\d*)?$/;
+
 /** RFC 9112 §3.2: the Host rules. @throws HttpError 400 */
 export function checkHost(version: string, headers: Headers): void {
   const hosts = headers.filter(([name]) => name.toLowerCase() === 'host');
   if (version === 'HTTP/1.1' && hosts.length !== 1) {
     // §3.2: a server MUST answer 400 to an HTTP/1.1 request without exactly one Host.
-    const reason =
-      `an HTTP/1.1 request needs exactly one Host header field, this one has ` + `${hosts.length}`;
+    const count = hosts.length;
+    const reason = `an HTTP/1.1 request needs exactly one Host header field, this one has ${count}`;
     throw new HttpError(400, `${reason} (RFC 9112 §3.2)`);
   }
-  // §3.2: ... or a Host that is not host[:port] (RFC 3986 §3.2.2); an app that rebuilds its URL
-  // from it could be misled.
   const host = hosts[0]?.[1];
-  if (
-    host !== undefined &&
-    !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(:\d*)?$/.test(host)
-  ) {
+  if (host !== undefined && !HOST.test(host)) {
     const reason = `the Host header field ${JSON.stringify(host)} is not a host[:port]`;
     throw new HttpError(400, `${reason} (RFC 9112 §3.2)`);
   }
@@ -275,18 +234,14 @@ export function bodyLength(headers: Headers): number {
   if (lengths.size === 0) return 0;
   const [length] = lengths;
   if (lengths.size > 1 || !/^\d{1,15}$/.test(length!)) {
-    throw new HttpError(
-      400,
-      `invalid Content-Length ${JSON.stringify(values.join(','))} (RFC 9112 §6.3)`,
-    );
+    const shown = JSON.stringify(values.join(','));
+    throw new HttpError(400, `invalid Content-Length ${shown} (RFC 9112 §6.3)`);
   }
   return Number(length);
 }
 // #endregion
 
-/**
- * RFC 9110 §10.1.1: an HTTP/1.1 client with `Expect: 100-continue` waits before sending its body.
- */
+/** RFC 9110 §10.1.1: an HTTP/1.1 client with `Expect: 100-continue` waits to send its body. */
 export function expectsContinue(head: RequestHead): boolean {
   if (head.version !== 'HTTP/1.1') return false;
   return head.headers.some(
@@ -296,11 +251,10 @@ export function expectsContinue(head: RequestHead): boolean {
 
 // #region response-head
 /**
- * The status line and header fields, as they go on the wire (RFC 9112 §4, §5):
- * the application's fields in its order; then each of `defaults` (Date,
- * Server) whose name it did not send; then `Connection: <connection>` when
- * given. A server that closes after every response says `close` (RFC 9112
- * §9.6); without a Content-Length, the close is what ends the body (§6.3 item 8).
+ * The status line and header fields as they go on the wire (RFC 9112 §4, §5): the application's
+ * fields in its order; each of `defaults` (Date, Server) whose name it did not send; then
+ * `Connection: <connection>` when given. A server that closes after every response says `close`
+ * (§9.6); without a Content-Length, the close is what ends the body (§6.3 item 8).
  */
 export function responseHead(
   status: string,
@@ -319,82 +273,28 @@ export function responseHead(
 }
 // #endregion
 
-/**
- * A short plain-text response for a refused request: `400 Bad Request: <reason>`,
- * with its Content-Length. The head is ISO-8859-1 text; the body is UTF-8 bytes.
- */
-export function errorResponse(
-  error: HttpError,
-  defaults: Headers,
-  connection?: string,
-): { head: string; body: Buffer } {
-  const body = Buffer.from(`${statusLine(error.code)}: ${error.message}\n`, 'utf8');
-  const fields: Headers = [
-    ['Content-Type', 'text/plain; charset=utf-8'],
-    ['Content-Length', String(body.length)],
-  ];
-  return { head: responseHead(statusLine(error.code), fields, defaults, connection), body };
-}
-
 /** IMF-fixdate (RFC 9110 §5.6.7), the Date field's format: 'Mon, 15 Jul 2019 05:54:48 GMT'. */
 export function httpDate(now: Date): string {
   return now.toUTCString(); // ECMA-262 defines toUTCString as exactly this format
 }
 
-/**
- * A Date field source over `clock` that formats once per second, as node:http
- * does: every response in that second shares the text. One per server.
- */
-export function dateSource(clock: () => Date): () => string {
-  let second = NaN;
-  let text = '';
-  return () => {
-    const now = clock();
-    const nowSecond = Math.floor(now.getTime() / 1000);
-    if (nowSecond !== second) [second, text] = [nowSecond, httpDate(now)];
-    return text;
-  };
-}
-
 /** Reason phrases of the status codes this course uses (RFC 9110 §15). */
+// A reference table, read across as RFC 9110 §15 lists the codes: the formatter leaves it alone.
+// prettier-ignore
 export const REASON_PHRASES: Readonly<Record<number, string>> = {
-  200: 'OK',
-  201: 'Created',
-  204: 'No Content',
-  206: 'Partial Content',
-  301: 'Moved Permanently',
-  302: 'Found',
-  303: 'See Other',
-  304: 'Not Modified',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  410: 'Gone',
-  411: 'Length Required',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
+  200: 'OK', 201: 'Created', 204: 'No Content', 206: 'Partial Content',
+  301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified',
+  307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+  405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 410: 'Gone',
+  411: 'Length Required', 413: 'Content Too Large', 414: 'URI Too Long',
+  415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 422: 'Unprocessable Content',
+  429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway',
+  503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
 };
 
-/**
- * '404 Not Found' for 404; an unknown code gets an empty reason phrase, which RFC 9112 §4 allows.
- */
+/** '404 Not Found' for 404; an unknown code gets an empty reason phrase (RFC 9112 §4 allows it). */
 export function statusLine(code: number): string {
   return `${code} ${REASON_PHRASES[code] ?? ''}`;
 }

@@ -1,9 +1,10 @@
 /**
- * Loading an application by name, as webserver2.py takes `module:callable`
- * on its command line. Part 2's server and Part 3's steps (and the step
- * runner, scripts/part3.ts) find applications the same way, here.
+ * Loading an application by name, as webserver2.py takes `module:callable` on its command line,
+ * and reading that command line. Part 2's server, Part 3's steps and the step runner
+ * (scripts/part3.ts) find applications the same way, here.
  */
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, type Application } from './gateway.ts';
@@ -62,4 +63,34 @@ export function findModule(name: string): string | undefined {
     resolvePath(apps, `${name}.ts`),
   ];
   return candidates.find((candidate) => existsSync(candidate) && /\.[cm]?[jt]s$/.test(candidate));
+}
+
+/** The port and host a part server uses unless told otherwise (the original's). */
+export const DEFAULT_PORT = 8888;
+export const DEFAULT_HOST = 'localhost';
+
+/** Reads the command line. @throws Error with a one-line message on bad input. */
+export function parseOptions(args: string[]): {
+  spec: string;
+  port: number;
+  host: string;
+  quiet: boolean;
+} {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) {
+    throw new Error('Provide a gateway application as module:export (e.g. npm run part2 -- hello)');
+  }
+  const port = Number(values.port ?? DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port must be a whole number from 0 to 65535, not '${values.port}'`);
+  }
+  return { spec: positionals[0]!, port, host: values.host ?? DEFAULT_HOST, quiet: values.quiet };
 }
