@@ -23,7 +23,10 @@ async function start(idleTimeoutMs?: number): Promise<void> {
   target = { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
 }
 
-/** Resolves when the server has logged a line that contains `text`. Polls the log on each event-loop turn. */
+/**
+ * Resolves when the server has logged a line that contains `text`. Polls the log on each event-loop
+ * turn.
+ */
 async function logShows(text: string): Promise<void> {
   while (!logged.some((line) => line.includes(text))) await new Promise((r) => setImmediate(r));
 }
@@ -37,7 +40,8 @@ describe('golden transcripts', () => {
   });
 
   for (const transcript of transcripts) {
-    it(`${transcript.name}: ${JSON.stringify(transcript.requestBytes.toString('latin1'))}`, async () => {
+    const request = JSON.stringify(transcript.requestBytes.toString('latin1'));
+    it(`${transcript.name}: ${request}`, async () => {
       const result = await replay(target, transcript);
       assertSameBytes(result.bytes, transcript.responseBytes);
       expect(result.ending).toBe('end');
@@ -78,7 +82,7 @@ describe('hostile clients never stop the server', () => {
     assertSameBytes(next.bytes, HELLO);
   });
 
-  it('closes cleanly on a client that connects and sends nothing, then serves the next', async () => {
+  it('closes cleanly on a client that sends nothing, then serves the next', async () => {
     const empty = await exchange(target, [], { halfClose: true });
     expect(empty.ending).toBe('end');
     expect(empty.bytes.length).toBe(0);
@@ -86,12 +90,14 @@ describe('hostile clients never stop the server', () => {
     assertSameBytes(next.bytes, HELLO);
   });
 
-  it('answers a client sending 4 MB without a blank line after 8 KiB, and keeps serving', async () => {
+  it('answers a client sending 4 MB without a blank line after 8 KiB; keeps serving', async () => {
     const megabytes = Buffer.alloc(4 * 1024 * 1024, 'A');
     const flood = await exchange(target, [megabytes]);
     assertSameBytes(flood.bytes, HELLO);
     expect(flood.ending).toBe('end');
-    expect(logged.some((line) => line.length === MAX_REQUEST_BYTES || line.length > MAX_REQUEST_BYTES)).toBe(true);
+    expect(
+      logged.some((line) => line.length === MAX_REQUEST_BYTES || line.length > MAX_REQUEST_BYTES),
+    ).toBe(true);
     const next = await exchange(target, [Buffer.from('GET / HTTP/1.1\r\n\r\n')]);
     assertSameBytes(next.bytes, HELLO);
   });
@@ -108,24 +114,33 @@ describe('hostile clients never stop the server', () => {
 
 describe('listening', () => {
   it('rejects with EADDRINUSE on a taken port, explained in one line', async () => {
-    const error = await listen(target.port, '127.0.0.1', () => {}).catch((e: NodeJS.ErrnoException) => e);
+    const error = await listen(target.port, '127.0.0.1', () => {}).catch(
+      (e: NodeJS.ErrnoException) => e,
+    );
     expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
     const line = explainListenError(error as NodeJS.ErrnoException, target.port, '127.0.0.1');
     expect(line).toBe(
-      `Port ${target.port} is already in use on 127.0.0.1: stop the other server (an earlier run of this one?) or pick another port with --port ${target.port + 1}`,
+      `Port ${target.port} is already in use on 127.0.0.1: stop the other server (an earlier run ` +
+        `of this one?) or pick another port with --port ${target.port + 1}`,
     );
   });
 
   it('npm run part1 prints the banner, serves, and logs the request', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'webserver1.ts'), '--port', '0', '--host', '127.0.0.1'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'webserver1.ts'), '--port', '0', '--host', '127.0.0.1'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
       const banner = (await lines.next()).value as string;
       const match = /^Serving HTTP on port (\d+) \.\.\.$/.exec(banner);
       expect(match, banner).not.toBeNull();
-      const result = await exchange({ host: '127.0.0.1', port: Number(match![1]) }, [Buffer.from('GET /hello HTTP/1.1\r\n\r\n')]);
+      const result = await exchange({ host: '127.0.0.1', port: Number(match![1]) }, [
+        Buffer.from('GET /hello HTTP/1.1\r\n\r\n'),
+      ]);
       assertSameBytes(result.bytes, HELLO);
       expect((await lines.next()).value).toBe('GET /hello HTTP/1.1'); // readline drops the CRLF
     } finally {

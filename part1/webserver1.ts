@@ -71,7 +71,12 @@ export type Log = (text: string) => void;
  * `server.address()` when you passed 0). Rejects with the system error, e.g.
  * code EADDRINUSE when the port is taken.
  */
-export function listen(port: number, host: string, log: Log, idleTimeoutMs = IDLE_TIMEOUT_MS): Promise<Server> {
+export function listen(
+  port: number,
+  host: string,
+  log: Log,
+  idleTimeoutMs = IDLE_TIMEOUT_MS,
+): Promise<Server> {
   // allowHalfOpen: a client that shuts down its sending side (`nc -N`) can still read our answer.
   const server = createServer({ allowHalfOpen: true });
   server.on('connection', (connection) => handleOneRequest(connection, log, idleTimeoutMs));
@@ -97,7 +102,11 @@ export function listen(port: number, host: string, log: Log, idleTimeoutMs = IDL
  * (a blank line, RFC 9112 §2.1), the client stops sending (end of stream), or
  * the head grows past {@link MAX_REQUEST_BYTES}.
  */
-export function handleOneRequest(connection: Socket, log: Log, idleTimeoutMs = IDLE_TIMEOUT_MS): void {
+export function handleOneRequest(
+  connection: Socket,
+  log: Log,
+  idleTimeoutMs = IDLE_TIMEOUT_MS,
+): void {
   const client = `${connection.remoteAddress}:${connection.remotePort}`;
   let request = Buffer.alloc(0);
   let answered = false;
@@ -114,7 +123,9 @@ export function handleOneRequest(connection: Socket, log: Log, idleTimeoutMs = I
   });
   // Clients reset and vanish from time to time (a browser tab closes, a
   // student hits Ctrl-C): that ends this connection, never the server.
-  connection.on('error', (error: NodeJS.ErrnoException) => log(`${client}: ${error.code ?? error.message}, connection dropped`));
+  connection.on('error', (error: NodeJS.ErrnoException) =>
+    log(`${client}: ${error.code ?? error.message}, connection dropped`),
+  );
 
   connection.on('data', (chunk: Buffer) => {
     if (answered) return; // after the answer we only drain, so closing sends FIN, not RST
@@ -172,7 +183,10 @@ async function main(): Promise<void> {
   }
   const { port, host } = options;
   if (host === '0.0.0.0' || host === '::') {
-    console.error(`Warning: listening on every network interface (${host}): anyone who can reach this machine can connect.`);
+    console.error(
+      `Warning: listening on every network interface (${host}): anyone who can reach this ` +
+        `machine can connect.`,
+    );
   }
   let server: Server;
   try {
@@ -182,27 +196,53 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const address = server.address();
-  console.log(`Serving HTTP on port ${typeof address === 'object' && address ? address.port : port} ...`);
+  console.log(
+    `Serving HTTP on port ${typeof address === 'object' && address ? address.port : port} ...`,
+  );
 }
 // #endregion
 
 /** One line a student can act on, for the usual reasons listen() fails. */
-export function explainListenError(error: NodeJS.ErrnoException, port: number, host: string): string {
+export function explainListenError(
+  error: NodeJS.ErrnoException,
+  port: number,
+  host: string,
+): string {
   switch (error.code) {
     case 'EADDRINUSE':
-      return `Port ${port} is already in use on ${host}: stop the other server (an earlier run of this one?) or pick another port with --port ${port + 1}`;
+      return (
+        `Port ${port} is already in use on ${host}: stop the other server (an earlier run ` +
+        `of this one?) or pick another port with --port ${port + 1}`
+      );
     case 'EACCES':
-      return `Not allowed to listen on port ${port}: ports below 1024 need root; pick one above 1023 with --port`;
+      return (
+        `Not allowed to listen on port ${port}: ports below 1024 need root; pick one above ` +
+        `1023 with --port`
+      );
     case 'ENOTFOUND':
     case 'EADDRNOTAVAIL':
-      return `Cannot listen on host '${host}': it is not an address of this machine (try localhost or 0.0.0.0)`;
+      return (
+        `Cannot listen on host '${host}': it is not an address of this machine (try ` +
+        `localhost or 0.0.0.0)`
+      );
     default:
       return `Cannot listen on ${host}:${port}: ${error.message}`;
   }
 }
 
-// Run the server only when this file is the program, not when a test or another step imports it.
-// (The program's file name, not import.meta.url: in a bundle every module shares the bundle's URL.)
-if (/(^|[\\/])webserver1\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
+/**
+ * True when the file named `name` (`webserver1`, without its extension) is the
+ * program Node runs, false when a test or another step imports it. It reads
+ * the program's file name, not import.meta.url: in a bundle (Part 3 runs
+ * bundles) every module shares the bundle's URL. Parts 1 and 2 use this one
+ * guard; Part 2 imports it from here.
+ */
+export function isProgram(name: string): boolean {
+  const file = (process.argv[1] ?? '').split(/[\\/]/).pop() ?? '';
+  return file.replace(/\.[cm]?[jt]s$/, '') === name && file !== name;
+}
+
+// Run the server only when this file is the program.
+if (isProgram('webserver1')) {
   await main();
 }

@@ -20,6 +20,7 @@
  * This file is the interface only: types, and the rules both sides check.
  * The server is webserver2.ts; applications and middleware live in apps/.
  */
+import { TOKEN } from './http.ts';
 
 // #region application
 /** A chunk of the response body: bytes, never a string (PEP 3333 "Unicode Issues"). */
@@ -49,7 +50,10 @@ export type Application = (environ: Environ, startResponse: StartResponse) => Bo
 // #endregion
 
 // #region start-response
-/** Response header fields: an ordered list of [name, value] pairs, case kept (PEP 3333 "The start_response() Callable"). */
+/**
+ * Response header fields: an ordered list of [name, value] pairs, case kept (PEP 3333 "The
+ * start_response() Callable").
+ */
 export type Headers = Array<[name: string, value: string]>;
 
 /**
@@ -69,7 +73,10 @@ export type Headers = Array<[name: string, value: string]>;
  */
 export type StartResponse = (status: string, headers: Headers, excInfo?: unknown) => Write;
 
-/** `write(data)`: sends `data` at once, after the status line and headers (PEP 3333 "The write() Callable"). */
+/**
+ * `write(data)`: sends `data` at once, after the status line and headers (PEP 3333 "The write()
+ * Callable").
+ */
 export type Write = (data: Chunk) => void;
 // #endregion
 
@@ -85,7 +92,10 @@ export interface Environ {
   REQUEST_METHOD: string;
   /** Where the application is mounted: '' for the root (our server mounts at the root). */
   SCRIPT_NAME: string;
-  /** The rest of the path, percent-decoded, each byte one character (ISO-8859-1, PEP 3333 "Unicode Issues"): '/hello'. */
+  /**
+   * The rest of the path, percent-decoded, each byte one character (ISO-8859-1, PEP 3333 "Unicode
+   * Issues"): '/hello'.
+   */
   PATH_INFO: string;
   /** What follows `?` in the request target, not decoded: 'a=1&b=2', or ''. */
   QUERY_STRING: string;
@@ -93,13 +103,19 @@ export interface Environ {
   CONTENT_TYPE: string;
   /** The Content-Length header field (decimal bytes), or ''. */
   CONTENT_LENGTH: string;
-  /** The server's own host name: 'localhost'. With SERVER_PORT it rebuilds the URL when HTTP_HOST is absent. */
+  /**
+   * The server's own host name: 'localhost'. With SERVER_PORT it rebuilds the URL when HTTP_HOST is
+   * absent.
+   */
   SERVER_NAME: string;
   /** The server's port, as a string: '8888'. */
   SERVER_PORT: string;
   /** The request's HTTP version: 'HTTP/1.1'. */
   SERVER_PROTOCOL: string;
-  /** The client's IP address (CGI, RFC 3875 §4.1.8; not required by PEP 3333, but every server sets it). */
+  /**
+   * The client's IP address (CGI, RFC 3875 §4.1.8; not required by PEP 3333, but every server sets
+   * it).
+   */
   REMOTE_ADDR: string;
   /** Always [1, 0]: WSGI 1.0 (PEP 3333 keeps the version). */
   'wsgi.version': readonly [1, 0];
@@ -167,9 +183,6 @@ export const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-/** RFC 9110 §5.6.2: a token, the grammar of header field names and methods. */
-export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /**
  * Checks a status string, e.g. '200 OK'.
  * @throws InterfaceError naming the rule when it is not a three-digit code
@@ -177,17 +190,23 @@ export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  */
 export function checkStatus(status: unknown): asserts status is string {
   if (typeof status !== 'string') {
-    throw new InterfaceError(`PEP 3333 start_response: status must be a string like '200 OK', got ${describe(status)}`);
+    throw new InterfaceError(
+      `PEP 3333 start_response: status must be a string like '200 OK', got ${describe(status)}`,
+    );
   }
   // RFC 9112 §4: status-code SP [ reason-phrase ], the phrase being HTAB / SP / VCHAR / obs-text.
   if (!/^\d{3} [\t\x20-\x7e\x80-\xff]*$/.test(status)) {
     throw new InterfaceError(
-      `PEP 3333 start_response: status must be a 3-digit code, a space and a reason phrase without control characters (RFC 9112 §4), got ${JSON.stringify(status)}`,
+      `PEP 3333 start_response: status must be a 3-digit code, a space and a reason phrase ` +
+        `without control characters (RFC 9112 §4), got ${JSON.stringify(status)}`,
     );
   }
   const code = Number(status.slice(0, 3));
   if (code < 200 || code > 599) {
-    throw new InterfaceError(`PEP 3333 start_response: status ${code} is not a final status (200-599); 1xx responses are the server's business (RFC 9110 §15.2)`);
+    throw new InterfaceError(
+      `PEP 3333 start_response: status ${code} is not a final status (200-599); 1xx responses ` +
+        `are the server's business (RFC 9110 §15.2)`,
+    );
   }
 }
 
@@ -200,28 +219,44 @@ export function checkStatus(status: unknown): asserts status is string {
  *   field (PEP 3333 "Other HTTP Features").
  */
 export function checkHeaders(headers: unknown): asserts headers is Headers {
+  const rule = 'PEP 3333 start_response:';
   if (!Array.isArray(headers)) {
-    throw new InterfaceError(`PEP 3333 start_response: headers must be a list of [name, value] pairs, got ${describe(headers)}`);
+    const got = describe(headers);
+    throw new InterfaceError(`${rule} headers must be a list of [name, value] pairs, got ${got}`);
   }
   for (const pair of headers) {
-    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
-      throw new InterfaceError(`PEP 3333 start_response: each header must be a [name, value] pair of strings, got ${describe(pair)}`);
-    }
-    const [name, value] = pair as [string, string];
-    if (!TOKEN.test(name)) {
-      throw new InterfaceError(`PEP 3333 start_response: header name ${JSON.stringify(name)} is not a token (RFC 9110 §5.1)`);
-    }
-    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+    const [name, value]: unknown[] = Array.isArray(pair) ? pair : [];
+    if (pair?.length !== 2 || typeof name !== 'string' || typeof value !== 'string') {
+      const got = describe(pair);
       throw new InterfaceError(
-        `PEP 3333 start_response: header ${name} has a control character (CR, LF, NUL, ...) in its value; that would let it forge headers (RFC 9110 §5.5)`,
+        `${rule} each header must be a [name, value] pair of strings, got ${got}`,
       );
     }
-    if (/[^\x00-\xff]/.test(value)) {
-      throw new InterfaceError(`PEP 3333 "Unicode Issues": header ${name} has characters outside ISO-8859-1; encode them (e.g. RFC 8187) first`);
-    }
-    if (HOP_BY_HOP.has(name.toLowerCase())) {
-      throw new InterfaceError(`PEP 3333 "Other HTTP Features": hop-by-hop header ${name} is the server's business, not the application's`);
-    }
+    checkHeader(name, value);
+  }
+}
+
+/** Checks one [name, value] header pair; see {@link checkHeaders}. */
+function checkHeader(name: string, value: string): void {
+  const rule = 'PEP 3333 start_response:';
+  if (!TOKEN.test(name)) {
+    const quoted = JSON.stringify(name);
+    throw new InterfaceError(`${rule} header name ${quoted} is not a token (RFC 9110 §5.1)`);
+  }
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+    const why = 'that would let it forge headers (RFC 9110 §5.5)';
+    const what = `header ${name} has a control character (CR, LF, NUL, ...) in its value`;
+    throw new InterfaceError(`${rule} ${what}; ${why}`);
+  }
+  if (/[^\x00-\xff]/.test(value)) {
+    const what = `header ${name} has characters outside ISO-8859-1`;
+    throw new InterfaceError(
+      `PEP 3333 "Unicode Issues": ${what}; encode them (e.g. RFC 8187) first`,
+    );
+  }
+  if (HOP_BY_HOP.has(name.toLowerCase())) {
+    const what = `hop-by-hop header ${name} is the server's business, not the application's`;
+    throw new InterfaceError(`PEP 3333 "Other HTTP Features": ${what}`);
   }
 }
 
@@ -237,60 +272,46 @@ export function checkChunk(chunk: unknown): asserts chunk is Chunk {
       : typeof chunk === 'number'
         ? ': did the application return a Buffer instead of [buffer]? A Buffer iterates as numbers'
         : '';
-  throw new InterfaceError(`PEP 3333: the body must yield bytes (Uint8Array), got ${describe(chunk)}${hint}`);
+  throw new InterfaceError(
+    `PEP 3333: the body must yield bytes (Uint8Array), got ${describe(chunk)}${hint}`,
+  );
+}
+// #endregion
+
+// #region check-body
+/**
+ * Checks what the application returned (PEP 3333 "Specification Details"): an
+ * iterable of byte chunks, sync or async. A string or bare bytes is the classic
+ * slip: both iterate, as characters or as numbers, so the server would send garbage.
+ * @throws InterfaceError naming the rule and the fix
+ */
+export function checkBody(body: unknown): asserts body is Body {
+  const rule = 'PEP 3333 "Specification Details": the application';
+  if (typeof body === 'string') {
+    const fix = 'not a string (it would iterate as characters), e.g. [Buffer.from(text)]';
+    throw new InterfaceError(`${rule} returned a string; return an iterable of bytes, ${fix}`);
+  }
+  if (body instanceof Uint8Array) {
+    throw new InterfaceError(`${rule} returned bytes, not an iterable of bytes: return [buffer]`);
+  }
+  const iterable = body as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+  const sync = typeof iterable?.[Symbol.iterator] === 'function';
+  if (!sync && typeof iterable?.[Symbol.asyncIterator] !== 'function') {
+    throw new InterfaceError(`${rule} must return an iterable of bytes, got ${describe(body)}`);
+  }
 }
 // #endregion
 
 /** A short description of a value for an error message: its type and a glimpse of it. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `a string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'string')
+    return `a string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   if (typeof value === 'number') return `the number ${value}`;
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
   return String(value);
-}
-
-/** Reason phrases of the status codes this course uses (RFC 9110 §15). */
-export const REASON_PHRASES: Readonly<Record<number, string>> = {
-  200: 'OK',
-  201: 'Created',
-  204: 'No Content',
-  206: 'Partial Content',
-  301: 'Moved Permanently',
-  302: 'Found',
-  303: 'See Other',
-  304: 'Not Modified',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  410: 'Gone',
-  411: 'Length Required',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
-/** '404 Not Found' for 404; an unknown code gets an empty reason phrase, which RFC 9112 §4 allows. */
-export function statusLine(code: number): string {
-  return `${code} ${REASON_PHRASES[code] ?? ''}`;
 }
 
 /**
@@ -303,7 +324,10 @@ export class BodyInput implements InputStream {
   constructor(private readonly body: Buffer) {}
 
   read(size?: number): Buffer {
-    const end = size === undefined || size < 0 ? this.body.length : Math.min(this.body.length, this.offset + size);
+    const end =
+      size === undefined || size < 0
+        ? this.body.length
+        : Math.min(this.body.length, this.offset + size);
     const bytes = this.body.subarray(this.offset, end);
     this.offset = end;
     return bytes;

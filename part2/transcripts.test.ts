@@ -3,21 +3,25 @@ import { describe, expect, it } from 'vitest';
 import { loadTranscripts, replay } from '../scripts/testing/transcripts.ts';
 import { startGateway } from '../scripts/testing/servers.ts';
 import { assertSameBytes } from '../scripts/testing/wire.ts';
-import { loadApplication } from './webserver2.ts';
+import { loadApplication } from './loader.ts';
 
 const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', import.meta.url)));
 
 describe('golden transcripts, replayed byte for byte', () => {
   for (const transcript of transcripts) {
-    it(`${transcript.app}: ${transcript.name}: ${JSON.stringify(transcript.requestBytes.toString('latin1').split(/\r?\n/)[0])}`, async () => {
-      const gateway = await startGateway(await loadApplication(transcript.app ?? 'hello'));
-      try {
-        const result = await replay(gateway.target, transcript);
-        assertSameBytes(result.bytes, transcript.responseBytes);
-        expect(result.ending).toBe('end');
-      } finally {
-        await gateway.close();
-      }
-    });
+    it(
+      `${transcript.app}: ${transcript.name}: ` +
+        `${JSON.stringify(transcript.requestBytes.toString('latin1').split(/\r?\n/)[0])}`,
+      async () => {
+        const gateway = await startGateway(await loadApplication(transcript.app ?? 'hello'));
+        try {
+          const result = await replay(gateway.target, transcript);
+          assertSameBytes(result.bytes, transcript.responseBytes);
+          expect(result.ending).toBe('end');
+        } finally {
+          await gateway.close();
+        }
+      },
+    );
   }
 });

@@ -29,7 +29,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { explainListenError } from '../part1/webserver1.ts';
-import { handleOneRequest, loadApplication, type ServerOptions } from '../part2/webserver2.ts';
+import { loadApplication } from '../part2/loader.ts';
+import { handleOneRequest, type ServerOptions } from '../part2/webserver2.ts';
 
 export const DEFAULT_PORT = 8888;
 export const DEFAULT_HOST = 'localhost';

@@ -24,7 +24,7 @@ import path, { basename, dirname, join, relative, resolve as resolvePath, type P
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
-import { findModule } from '../part2/webserver2.ts';
+import { findModule } from '../part2/loader.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the bundles go. Listed in .gitignore. */

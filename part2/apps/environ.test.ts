@@ -21,10 +21,14 @@ describe('environ app: a dump like wsgiref demo_app', () => {
     expect(keys.at(-1)).toBe('wsgi.version');
   });
 
-  it('quotes strings (so an empty one shows), and escapes quotes, backslashes and control characters', () => {
-    expect(show('')).toBe("''");
-    expect(show("it's a \\ test\t")).toBe("'it\\'s a \\\\ test\\x09'");
-  });
+  it(
+    'quotes strings (so an empty one shows), and escapes quotes, backslashes and control ' +
+      'characters',
+    () => {
+      expect(show('')).toBe("''");
+      expect(show("it's a \\ test\t")).toBe("'it\\'s a \\\\ test\\x09'");
+    },
+  );
 
   it('shows the streams by type, the version as a list, the flags as booleans', () => {
     const environ = makeEnviron();
@@ -35,18 +39,28 @@ describe('environ app: a dump like wsgiref demo_app', () => {
     expect(show({ extra: 1 })).toBe('<an object (Object)>');
   });
 
-  it('shows PATH_INFO as the server hands it over: one character per byte, not decoded as UTF-8', async () => {
+  it('shows PATH_INFO as the server hands it over: a character per byte, not UTF-8', async () => {
     const response = await callApp(app, makeEnviron({ PATH_INFO: '/caf\u00c3\u00a9' }));
     expect(response.body.toString('utf8')).toContain("PATH_INFO = '/caf\u00c3\u00a9'\n");
   });
 
-  it('behind the server: a POST shows CONTENT_TYPE and CONTENT_LENGTH, and no HTTP_ key for them', async () => {
+  it('behind the server: a POST shows CONTENT_TYPE and CONTENT_LENGTH, no HTTP_ key', async () => {
     const gateway = await startGateway(app);
     try {
-      const request = ['POST /form HTTP/1.1', 'Host: localhost:8888', 'Content-Type: text/plain', 'Content-Length: 5', '', 'hello'].join('\r\n');
+      const request = [
+        'POST /form HTTP/1.1',
+        'Host: localhost:8888',
+        'Content-Type: text/plain',
+        'Content-Length: 5',
+        '',
+        'hello',
+      ].join('\r\n');
       const { bytes } = await exchange(gateway.target, [Buffer.from(request, 'latin1')]);
       const text = bytes.toString('utf8');
-      expect(text).toContain("\r\n\r\nHello world!\n\nCONTENT_LENGTH = '5'\nCONTENT_TYPE = 'text/plain'\nHTTP_HOST = 'localhost:8888'\n");
+      expect(text).toContain(
+        "\r\n\r\nHello world!\n\nCONTENT_LENGTH = '5'\nCONTENT_TYPE = 'text/plain'\nHTTP_HOST = " +
+          "'localhost:8888'\n",
+      );
       expect(text).toContain("REQUEST_METHOD = 'POST'\n");
       expect(text).not.toContain('HTTP_CONTENT');
     } finally {

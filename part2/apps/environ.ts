@@ -26,7 +26,10 @@ export const app: Application = (environ, startResponse) => {
 };
 // #endregion
 
-/** Every key of `environ` in sorted order (code unit order, as Python's sort), one `KEY = value` line each. */
+/**
+ * Every key of `environ` in sorted order (code unit order, as Python's sort), one `KEY = value`
+ * line each.
+ */
 export function dumpEnviron(environ: Environ): string {
   return Object.keys(environ)
     .sort()
@@ -64,10 +67,20 @@ function quote(text: string): string {
 
 function isInputStream(value: unknown): boolean {
   const stream = value as { read?: unknown; readline?: unknown } | null;
-  return typeof stream === 'object' && stream !== null && typeof stream.read === 'function' && typeof stream.readline === 'function';
+  return (
+    typeof stream === 'object' &&
+    stream !== null &&
+    typeof stream.read === 'function' &&
+    typeof stream.readline === 'function'
+  );
 }
 
 function isErrorStream(value: unknown): boolean {
   const stream = value as { write?: unknown; flush?: unknown } | null;
-  return typeof stream === 'object' && stream !== null && typeof stream.write === 'function' && typeof stream.flush === 'function';
+  return (
+    typeof stream === 'object' &&
+    stream !== null &&
+    typeof stream.write === 'function' &&
+    typeof stream.flush === 'function'
+  );
 }

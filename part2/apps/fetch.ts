@@ -10,9 +10,20 @@
  * the Response on. Python has such bridges too: a2wsgi runs an ASGI
  * framework on a WSGI server the way this runs a fetch framework on ours.
  */
-import { describe, HOP_BY_HOP, REASON_PHRASES, type Application, type Chunk, type Environ, type Headers } from '../gateway.ts';
+import {
+  describe,
+  HOP_BY_HOP,
+  type Application,
+  type Chunk,
+  type Environ,
+  type Headers,
+} from '../gateway.ts';
+import { REASON_PHRASES } from '../http.ts';
 
-/** A WHATWG fetch handler: what Hono's `app.fetch`, h3's `app.fetch` and itty-router's `router.fetch` are. */
+/**
+ * A WHATWG fetch handler: what Hono's `app.fetch`, h3's `app.fetch` and itty-router's
+ * `router.fetch` are.
+ */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 // #region from-fetch
@@ -39,7 +50,10 @@ export function fromFetch(handler: FetchHandler): Application {
     async function* body(): AsyncGenerator<Chunk> {
       const request = toRequest(environ);
       const response = request instanceof Request ? await handler(request) : request;
-      if (!(response instanceof Response)) throw new TypeError(`fromFetch: the handler must return a Response, got ${describe(response)}`);
+      if (!(response instanceof Response))
+        throw new TypeError(
+          `fromFetch: the handler must return a Response, got ${describe(response)}`,
+        );
       const bytes = new Uint8Array(await response.arrayBuffer());
       const reason = response.statusText || REASON_PHRASES[response.status] || '';
       startResponse(`${response.status} ${reason}`, toHeaders(response, environ));
@@ -66,21 +80,32 @@ export function fromFetch(handler: FetchHandler): Application {
 export function toRequest(environ: Environ): Request | Response {
   const method = environ.REQUEST_METHOD;
   // Fetch's "forbidden methods": new Request() throws for them.
-  if (FORBIDDEN_METHODS.has(method.toUpperCase())) return refuse(501, `the method ${method} cannot reach a fetch handler`);
+  if (FORBIDDEN_METHODS.has(method.toUpperCase()))
+    return refuse(501, `the method ${method} cannot reach a fetch handler`);
   const path = environ.SCRIPT_NAME + environ.PATH_INFO;
-  // RFC 9112 §3.2.4: `OPTIONS * HTTP/1.1` (PATH_INFO '*') asks about the server, not a resource; no URL says that.
-  if (path !== '' && !path.startsWith('/')) return refuse(501, `the request target ${path} has no URL form for a fetch handler`);
+  // RFC 9112 §3.2.4: `OPTIONS * HTTP/1.1` (PATH_INFO '*') asks about the server, not a resource; no
+  // URL says that.
+  if (path !== '' && !path.startsWith('/'))
+    return refuse(501, `the request target ${path} has no URL form for a fetch handler`);
   const authority = host(environ);
   const query = environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : '';
   const url = `${environ['wsgi.url_scheme']}://${authority}${encodePath(path)}${query}`;
   // RFC 9110 §7.2: Host is host[":" port]. A '/', '?', '#' or '@' in it would move the path the
   // framework routes on (`Host: x/admin?` makes GET /hello http://x/admin?/hello), so refuse those
   // too, not only what the URL parser refuses (`Host: a b`).
-  if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=]+)(:\d*)?$/.test(authority) || !URL.canParse(url)) {
-    return refuse(400, `the Host header field ${JSON.stringify(authority)} is not a host[:port] (RFC 9110 §7.2)`);
+  if (
+    !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=]+)(:\d*)?$/.test(authority) ||
+    !URL.canParse(url)
+  ) {
+    return refuse(
+      400,
+      `the Host header field ${JSON.stringify(authority)} is not a host[:port] (RFC 9110 §7.2)`,
+    );
   }
   const init: RequestInit = { method, headers: requestHeaders(environ) };
-  if (method !== 'GET' && method !== 'HEAD') init.body = new Uint8Array(environ['wsgi.input'].read()); // a copy: BodyInit wants its own ArrayBuffer
+  if (method !== 'GET' && method !== 'HEAD')
+    // a copy: BodyInit wants its own ArrayBuffer
+    init.body = new Uint8Array(environ['wsgi.input'].read());
   return new Request(url, init);
 }
 // #endregion
@@ -91,15 +116,23 @@ const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 /** The adapter's own short plain-text answer to a request it cannot hand to the framework. */
 export function refuse(code: number, reason: string): Response {
   const text = `${code} ${REASON_PHRASES[code] ?? ''}: ${reason}\n`;
-  return new Response(text, { status: code, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  return new Response(text, {
+    status: code,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+  });
 }
 
-/** HTTP_HOST, or SERVER_NAME with SERVER_PORT unless it is the scheme's default (PEP 3333 "URL Reconstruction"). */
+/**
+ * HTTP_HOST, or SERVER_NAME with SERVER_PORT unless it is the scheme's default (PEP 3333 "URL
+ * Reconstruction").
+ */
 function host(environ: Environ): string {
   const fromHeader = environ.HTTP_HOST;
   if (typeof fromHeader === 'string' && fromHeader !== '') return fromHeader;
   const defaultPort = environ['wsgi.url_scheme'] === 'https' ? '443' : '80';
-  return environ.SERVER_PORT === defaultPort ? environ.SERVER_NAME : `${environ.SERVER_NAME}:${environ.SERVER_PORT}`;
+  return environ.SERVER_PORT === defaultPort
+    ? environ.SERVER_NAME
+    : `${environ.SERVER_NAME}:${environ.SERVER_PORT}`;
 }
 
 /**
@@ -114,16 +147,22 @@ export function encodePath(path: string): string {
   let encoded = '';
   for (const byte of Buffer.from(path, 'latin1')) {
     const char = String.fromCharCode(byte);
-    encoded += /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    encoded += /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/.test(char)
+      ? char
+      : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return encoded;
 }
 
-/** Request header fields from environ: HTTP_USER_AGENT is user-agent (CGI, RFC 3875 §4.1.18), plus the two CGI ones. */
+/**
+ * Request header fields from environ: HTTP_USER_AGENT is user-agent (CGI, RFC 3875 §4.1.18), plus
+ * the two CGI ones.
+ */
 function requestHeaders(environ: Environ): Array<[string, string]> {
   const headers: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(environ)) {
-    if (key.startsWith('HTTP_') && typeof value === 'string') headers.push([key.slice(5).replaceAll('_', '-').toLowerCase(), value]);
+    if (key.startsWith('HTTP_') && typeof value === 'string')
+      headers.push([key.slice(5).replaceAll('_', '-').toLowerCase(), value]);
   }
   if (environ.CONTENT_TYPE) headers.push(['content-type', environ.CONTENT_TYPE]);
   if (environ.CONTENT_LENGTH) headers.push(['content-length', environ.CONTENT_LENGTH]);
@@ -144,7 +183,10 @@ export function toHeaders(response: Response, environ: Environ): Headers {
   for (const [name, value] of response.headers) {
     if (name === 'set-cookie') continue; // added below, one field per cookie
     if (HOP_BY_HOP.has(name)) {
-      environ['wsgi.errors'].write(`fromFetch: dropped the hop-by-hop header field ${name}: ${value} (PEP 3333 "Other HTTP Features")\n`);
+      environ['wsgi.errors'].write(
+        `fromFetch: dropped the hop-by-hop header field ${name}: ${value} (PEP 3333 "Other HTTP ` +
+          `Features")\n`,
+      );
       continue;
     }
     headers.push([name, value]);

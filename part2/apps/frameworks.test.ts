@@ -31,31 +31,49 @@ const FRAMEWORKS: Framework[] = [
     app: honoapp,
     helloType: 'text/plain;charset=UTF-8',
     notFound: { type: 'text/plain; charset=UTF-8', body: '404 Not Found' },
-    head: 'HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=UTF-8\r\n', // Hono answers HEAD with its GET route
+    // Hono answers HEAD with its GET route
+    head: 'HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=UTF-8\r\n',
   },
   {
     name: 'h3',
     app: h3app,
     helloType: 'text/plain;charset=UTF-8',
-    notFound: { type: 'application/json;charset=UTF-8', body: '{"status":404,"message":"Cannot find any route matching [GET] http://localhost:8888/nope"}' },
+    notFound: {
+      type: 'application/json;charset=UTF-8',
+      body:
+        '{"status":404,"message":"Cannot find any route matching [GET] ' +
+        'http://localhost:8888/nope"}',
+    },
     head: 'HTTP/1.1 200 OK\r\nDate:', // h3 runs the GET route and keeps no content-type
-    // RFC 9110 §9.3.2: a HEAD response SHOULD carry the GET response's header fields; wsgiref.validate insists.
+    // RFC 9110 §9.3.2: a HEAD response SHOULD carry the GET response's header fields;
+    // wsgiref.validate insists.
     headViolation: 'no Content-Type header in a 200 response',
   },
   {
     name: 'itty-router',
     app: ittyapp,
     helloType: 'text/plain; charset=utf-8',
-    notFound: { type: 'application/json; charset=utf-8', body: '{"status":404,"error":"Not Found"}' },
+    notFound: {
+      type: 'application/json; charset=utf-8',
+      body: '{"status":404,"error":"Not Found"}',
+    },
     head: 'HTTP/1.1 404 Not Found\r\n', // AutoRouter has no HEAD route unless you add one
   },
 ];
 
-/** One request to `app` behind the server (optionally behind the validator too); the response as text and what wsgi.errors got. */
-async function ask(app: Application, requestLine: string): Promise<{ text: string; errors: string[] }> {
+/**
+ * One request to `app` behind the server (optionally behind the validator too); the response as
+ * text and what wsgi.errors got.
+ */
+async function ask(
+  app: Application,
+  requestLine: string,
+): Promise<{ text: string; errors: string[] }> {
   const gateway = await startGateway(app);
   try {
-    const request = `${requestLine}\r\nHost: localhost:8888\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n`;
+    const request =
+      `${requestLine}\r\nHost: localhost:8888\r\nUser-Agent: ` +
+      `curl/7.88.1\r\nAccept: */*\r\n\r\n`;
     const { bytes } = await exchange(gateway.target, [Buffer.from(request, 'latin1')]);
     return { text: bytes.toString('utf8'), errors: gateway.errors };
   } finally {
@@ -65,17 +83,28 @@ async function ask(app: Application, requestLine: string): Promise<{ text: strin
 
 for (const framework of FRAMEWORKS) {
   describe(`${framework.name}, unchanged, on the gateway server`, () => {
-    it('GET /hello: 200, the framework\'s content-type, no content-length (the server closes to end the body)', async () => {
-      const { text } = await ask(framework.app, 'GET /hello HTTP/1.1');
-      const [head, body] = text.split('\r\n\r\n');
-      expect(head!.split('\r\n').slice(0, 2)).toEqual(['HTTP/1.1 200 OK', `content-type: ${framework.helloType}`]);
-      expect(head).not.toMatch(/content-length/i);
-      expect(body).toBe(`Hello world from ${framework.name}!\n`);
-    });
+    it(
+      "GET /hello: 200, the framework's content-type, no content-length (the server closes to " +
+        'end the body)',
+      async () => {
+        const { text } = await ask(framework.app, 'GET /hello HTTP/1.1');
+        const [head, body] = text.split('\r\n\r\n');
+        expect(head!.split('\r\n').slice(0, 2)).toEqual([
+          'HTTP/1.1 200 OK',
+          `content-type: ${framework.helloType}`,
+        ]);
+        expect(head).not.toMatch(/content-length/i);
+        expect(body).toBe(`Hello world from ${framework.name}!\n`);
+      },
+    );
 
     it("GET /nope: the framework's own 404", async () => {
       const { text } = await ask(framework.app, 'GET /nope HTTP/1.1');
-      expect(text).toMatch(new RegExp(`^HTTP/1\\.1 404 Not Found\\r\\ncontent-type: ${escape(framework.notFound.type)}\\r\\n`));
+      expect(text).toMatch(
+        new RegExp(
+          `^HTTP/1\\.1 404 Not Found\\r\\ncontent-type: ${escape(framework.notFound.type)}\\r\\n`,
+        ),
+      );
       expect(text.split('\r\n\r\n')[1]).toBe(framework.notFound.body);
     });
 

@@ -10,13 +10,17 @@ import { AutoRouter, text } from 'itty-router';
 import { fromFetch } from './fetch.ts';
 
 // #region handler
-// AutoRouter formats what a handler returns as JSON unless told otherwise: text() makes it text/plain.
+// AutoRouter formats what a handler returns as JSON unless told otherwise: text() makes it
+// text/plain.
 const router = AutoRouter();
 
 router.get('/hello', () => text('Hello world from itty-router!\n'));
 // #endregion
 
 // #region app
-/** itty-router's fetch handler as a gateway application. Any other path gets AutoRouter's own 404 (JSON). */
+/**
+ * itty-router's fetch handler as a gateway application. Any other path gets AutoRouter's own 404
+ * (JSON).
+ */
 export const app = fromFetch((request) => router.fetch(request));
 // #endregion

@@ -15,20 +15,28 @@ function spy(name: string, seen: Array<[string, Environ]>): Application {
 }
 
 describe('route(): the regex-routing middleware', () => {
-  it('calls the first application whose pattern matches PATH_INFO, with the captures in router.args', async () => {
-    const seen: Array<[string, Environ]> = [];
-    const router = route([
-      [/^\/users\/(\d+)$/, spy('user', seen)],
-      [/^\/users\/(\w+)$/, spy('by-name', seen)],
-      [/^\/users\/(.*)$/, spy('anything', seen)],
-    ]);
-    expect((await callApp(router, makeEnviron({ PATH_INFO: '/users/42' }))).body.toString()).toBe('user');
-    expect((await callApp(router, makeEnviron({ PATH_INFO: '/users/ann' }))).body.toString()).toBe('by-name');
-    expect(seen.map(([name, environ]) => [name, environ[ARGS_KEY]])).toEqual([
-      ['user', ['42']],
-      ['by-name', ['ann']],
-    ]);
-  });
+  it(
+    'calls the first application whose pattern matches PATH_INFO, with the captures in ' +
+      'router.args',
+    async () => {
+      const seen: Array<[string, Environ]> = [];
+      const router = route([
+        [/^\/users\/(\d+)$/, spy('user', seen)],
+        [/^\/users\/(\w+)$/, spy('by-name', seen)],
+        [/^\/users\/(.*)$/, spy('anything', seen)],
+      ]);
+      expect((await callApp(router, makeEnviron({ PATH_INFO: '/users/42' }))).body.toString()).toBe(
+        'user',
+      );
+      expect(
+        (await callApp(router, makeEnviron({ PATH_INFO: '/users/ann' }))).body.toString(),
+      ).toBe('by-name');
+      expect(seen.map(([name, environ]) => [name, environ[ARGS_KEY]])).toEqual([
+        ['user', ['42']],
+        ['by-name', ['ann']],
+      ]);
+    },
+  );
 
   it("puts named groups in router.named_args, and '' for a group that took no part", async () => {
     const seen: Array<[string, Environ]> = [];
@@ -38,13 +46,13 @@ describe('route(): the regex-routing middleware', () => {
     expect(seen[0]![1][NAMED_ARGS_KEY]).toEqual({ year: '2019' });
   });
 
-  it('reads an empty PATH_INFO as the root (PEP 3333: the app is mounted at SCRIPT_NAME)', async () => {
+  it('reads an empty PATH_INFO as the root (PEP 3333: the app is at SCRIPT_NAME)', async () => {
     const seen: Array<[string, Environ]> = [];
     await callApp(route([[/^\/$/, spy('root', seen)]]), makeEnviron({ PATH_INFO: '' }));
     expect(seen.map(([name]) => name)).toEqual(['root']);
   });
 
-  it('answers 404 with a short text body when nothing matches, or calls the notFound app given', async () => {
+  it('answers 404 with a short text body when nothing matches, or calls notFound', async () => {
     const response = await callApp(route([]), makeEnviron({ PATH_INFO: '/missing' }));
     expect(response.status).toBe('404 Not Found');
     expect(response.body.toString()).toBe('Not Found: no route for /missing\n');
@@ -82,16 +90,24 @@ describe('the demo site', () => {
   });
 
   it('anything else is 404 Not Found', async () => {
-    expect((await callApp(app, makeEnviron({ PATH_INFO: '/hello/a/b' }))).status).toBe('404 Not Found');
+    expect((await callApp(app, makeEnviron({ PATH_INFO: '/hello/a/b' }))).status).toBe(
+      '404 Not Found',
+    );
   });
 
   it('behind the server, /hello/%C3%A9 greets é (and the 404 shows the decoded path)', async () => {
     const gateway = await startGateway(app);
     try {
       const get = (target: string) =>
-        exchange(gateway.target, [Buffer.from(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1')]).then((r) => r.bytes.toString('utf8'));
-      expect(await get('/hello/%C3%A9')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nHello, \u00e9!\n$/);
-      expect(await get('/caf%C3%A9')).toMatch(/^HTTP\/1\.1 404 Not Found\r\n[^]*\r\n\r\nNot Found: no route for \/caf\u00e9\n$/);
+        exchange(gateway.target, [
+          Buffer.from(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1'),
+        ]).then((r) => r.bytes.toString('utf8'));
+      expect(await get('/hello/%C3%A9')).toMatch(
+        /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nHello, \u00e9!\n$/,
+      );
+      expect(await get('/caf%C3%A9')).toMatch(
+        /^HTTP\/1\.1 404 Not Found\r\n[^]*\r\n\r\nNot Found: no route for \/caf\u00e9\n$/,
+      );
     } finally {
       await gateway.close();
     }

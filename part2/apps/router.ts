@@ -10,7 +10,8 @@
  * Run the demo site:  npm run part2 -- router
  *                     curl http://localhost:8888/hello/Ren%C3%A9
  */
-import { statusLine, type Application, type StartResponse } from '../gateway.ts';
+import type { Application, StartResponse } from '../gateway.ts';
+import { statusLine } from '../http.ts';
 
 /**
  * The environ key where {@link route} puts the pattern's capture groups, in
@@ -36,7 +37,10 @@ export const NAMED_ARGS_KEY = 'router.named_args';
  *   (named captures), and the same `startResponse`: it adds nothing to the
  *   response, so whatever the routed app returns goes to the server as is.
  */
-export function route(table: Array<[RegExp, Application]>, notFound: Application = notFoundApp): Application {
+export function route(
+  table: Array<[RegExp, Application]>,
+  notFound: Application = notFoundApp,
+): Application {
   return function router(environ, startResponse) {
     const path = environ.PATH_INFO || '/'; // PEP 3333: an empty PATH_INFO means the root
     for (const [pattern, app] of table) {
@@ -54,7 +58,11 @@ export function route(table: Array<[RegExp, Application]>, notFound: Application
 
 /** A 404 with a one-line plain-text body that names the path. */
 export const notFoundApp: Application = (environ, startResponse) => {
-  return plainText(startResponse, statusLine(404), `Not Found: no route for ${utf8(environ.PATH_INFO)}\n`);
+  return plainText(
+    startResponse,
+    statusLine(404),
+    `Not Found: no route for ${utf8(environ.PATH_INFO)}\n`,
+  );
 };
 
 // #region demo-site

@@ -7,7 +7,8 @@ import { exchange } from '../../scripts/testing/wire.ts';
 import { missing, where } from '../../scripts/testing/platform.ts';
 import { checkPath, staticFiles } from './static.ts';
 
-// A site folder with pages, a big file, a 404 page, and a secret beside it (not inside) that no request may reach.
+// A site folder with pages, a big file, a 404 page, and a secret beside it (not inside) that no
+// request may reach.
 let base = '';
 let gateway: RunningGateway;
 const big = Buffer.alloc(3 * 1024 * 1024 + 17, 'x');
@@ -33,7 +34,9 @@ afterAll(async () => {
 });
 
 async function request(head: string): Promise<{ status: string; headers: string; body: Buffer }> {
-  const { bytes } = await exchange(gateway.target, [Buffer.from(`${head}\r\nHost: localhost\r\n\r\n`, 'latin1')]);
+  const { bytes } = await exchange(gateway.target, [
+    Buffer.from(`${head}\r\nHost: localhost\r\n\r\n`, 'latin1'),
+  ]);
   const end = bytes.indexOf('\r\n\r\n');
   const headText = bytes.subarray(0, end).toString('latin1');
   return { status: headText.split('\r\n')[0]!, headers: headText, body: bytes.subarray(end + 4) };
@@ -51,7 +54,10 @@ describe('the static-file application', () => {
   it('HEAD gets the same head and no body', async () => {
     const { status, headers, body } = await request('HEAD /site.css HTTP/1.1');
     expect(status).toBe('HTTP/1.1 200 OK');
-    expect(headers).toContain('\r\nContent-Type: text/css; charset=utf-8\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 6\r\n');
+    expect(headers).toContain(
+      '\r\nContent-Type: text/css; charset=utf-8\r\nCache-Control: ' +
+        'no-cache\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 6\r\n',
+    );
     expect(body.length).toBe(0);
   });
 

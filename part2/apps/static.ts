@@ -33,14 +33,20 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-/** Bytes read from the file per body chunk: big enough for few reads, small enough that a large file never sits in memory. */
+/**
+ * Bytes read from the file per body chunk: big enough for few reads, small enough that a large file
+ * never sits in memory.
+ */
 export const CHUNK_BYTES = 64 * 1024;
 
 /** The marker in an HTML page that {@link StaticOptions.servedBy} replaces. */
 export const SERVED_BY_MARKER = '<!-- served-by -->';
 
 export interface StaticOptions {
-  /** Text put in place of `<!-- served-by -->` in HTML pages, e.g. which server and process answered. */
+  /**
+   * Text put in place of `<!-- served-by -->` in HTML pages, e.g. which server and process
+   * answered.
+   */
   servedBy?: (environ: Environ) => string;
 }
 
@@ -51,15 +57,21 @@ export interface StaticOptions {
  * with one character per byte (PEP 3333), which we read back as UTF-8.
  * Refused: a NUL, a backslash (a separator on Windows), `.` and `..` segments.
  */
-export function checkPath(pathInfo: string): { ok: true; relative: string } | { ok: false; reason: string } {
+export function checkPath(
+  pathInfo: string,
+): { ok: true; relative: string } | { ok: false; reason: string } {
   const path = Buffer.from(pathInfo, 'latin1').toString('utf8');
   if (!path.startsWith('/')) return { ok: false, reason: 'the path must start with /' };
   if (path.includes('\0')) return { ok: false, reason: 'a NUL in the path' };
   if (path.includes('\\')) return { ok: false, reason: 'a backslash in the path' };
   const segments = path.slice(1).split('/');
-  if (segments.some((segment) => segment === '.' || segment === '..')) return { ok: false, reason: 'a dot segment in the path' };
+  if (segments.some((segment) => segment === '.' || segment === '..'))
+    return { ok: false, reason: 'a dot segment in the path' };
   const relative = segments.join('/');
-  return { ok: true, relative: relative === '' || relative.endsWith('/') ? `${relative}index.html` : relative };
+  return {
+    ok: true,
+    relative: relative === '' || relative.endsWith('/') ? `${relative}index.html` : relative,
+  };
 }
 // #endregion
 
@@ -71,10 +83,18 @@ export function staticFiles(rootDir: string, options: StaticOptions = {}): Appli
   return (environ, startResponse) => serve(rootDir, environ, startResponse, options);
 }
 
-async function* serve(rootDir: string, environ: Environ, startResponse: StartResponse, options: StaticOptions): AsyncGenerator<Uint8Array> {
+/** The body of the 405 response to a method other than GET and HEAD. */
+const ONLY_READS = 'This server only reads files: GET and HEAD.\n';
+
+async function* serve(
+  rootDir: string,
+  environ: Environ,
+  startResponse: StartResponse,
+  options: StaticOptions,
+): AsyncGenerator<Uint8Array> {
   const method = environ.REQUEST_METHOD;
   if (method !== 'GET' && method !== 'HEAD') {
-    yield text(startResponse, '405 Method Not Allowed', 'This server only reads files: GET and HEAD.\n', [['Allow', 'GET, HEAD']]);
+    yield text(startResponse, '405 Method Not Allowed', ONLY_READS, [['Allow', 'GET, HEAD']]);
     return;
   }
   const check = checkPath(environ.PATH_INFO || '/');
@@ -91,7 +111,9 @@ async function* serve(rootDir: string, environ: Environ, startResponse: StartRes
   // #endregion
   if (stats?.isDirectory()) {
     const location = `${environ.SCRIPT_NAME}${environ.PATH_INFO}/`;
-    yield text(startResponse, '301 Moved Permanently', `Moved to ${location}\n`, [['Location', location]]);
+    yield text(startResponse, '301 Moved Permanently', `Moved to ${location}\n`, [
+      ['Location', location],
+    ]);
     return;
   }
   if (!stats?.isFile()) {
@@ -102,8 +124,17 @@ async function* serve(rootDir: string, environ: Environ, startResponse: StartRes
 }
 
 // #region send-file
-/** Sends a file: whole when it is an HTML page (to fill in the footer), in chunks otherwise. Closes it whatever happens. */
-async function* sendFile(path: string, status: string, environ: Environ, startResponse: StartResponse, options: StaticOptions): AsyncGenerator<Uint8Array> {
+/**
+ * Sends a file: whole when it is an HTML page (to fill in the footer), in chunks otherwise. Closes
+ * it whatever happens.
+ */
+async function* sendFile(
+  path: string,
+  status: string,
+  environ: Environ,
+  startResponse: StartResponse,
+  options: StaticOptions,
+): AsyncGenerator<Uint8Array> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -120,34 +151,54 @@ async function* sendFile(path: string, status: string, environ: Environ, startRe
       ['X-Content-Type-Options', 'nosniff'],
     ];
     if (type.startsWith('text/html') && options.servedBy) {
-      const page = (await handle.readFile()).toString('utf8').replace(SERVED_BY_MARKER, escapeHtml(options.servedBy(environ)));
+      const page = (await handle.readFile())
+        .toString('utf8')
+        .replace(SERVED_BY_MARKER, escapeHtml(options.servedBy(environ)));
       const bytes = Buffer.from(page, 'utf8');
       startResponse(status, [...headers, ['Content-Length', String(bytes.length)]]);
       if (environ.REQUEST_METHOD !== 'HEAD') yield bytes;
       return;
     }
     startResponse(status, [...headers, ['Content-Length', String(size)]]);
-    if (environ.REQUEST_METHOD === 'HEAD') return;
-    for (let offset = 0; offset < size; ) {
-      const { bytesRead, buffer } = await handle.read(Buffer.alloc(Math.min(CHUNK_BYTES, size - offset)), 0, Math.min(CHUNK_BYTES, size - offset), offset);
-      if (bytesRead === 0) break; // the file shrank under us (a rebuild): stop here
-      offset += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
+    if (environ.REQUEST_METHOD !== 'HEAD') yield* readChunks(handle, size);
   } finally {
-    await handle.close(); // runs on normal end, on error, and when the server stops iterating (client gone)
+    // runs on normal end, on error, and when the server stops iterating (client gone)
+    await handle.close();
+  }
+}
+
+/** The first `size` bytes of a file, CHUNK_BYTES at a time; fewer if it shrinks meanwhile. */
+async function* readChunks(handle: FileHandle, size: number): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < size;) {
+    const length = Math.min(CHUNK_BYTES, size - offset);
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(length), 0, length, offset);
+    if (bytesRead === 0) break; // the file shrank under us (a rebuild): stop here
+    offset += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
 }
 // #endregion
 
-function text(startResponse: StartResponse, status: string, body: string, extra: Headers = []): Uint8Array {
+function text(
+  startResponse: StartResponse,
+  status: string,
+  body: string,
+  extra: Headers = [],
+): Uint8Array {
   const bytes = Buffer.from(body, 'utf8');
-  startResponse(status, [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(bytes.length)], ...extra]);
+  startResponse(status, [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(bytes.length)],
+    ...extra,
+  ]);
   return bytes;
 }
 
 function escapeHtml(value: string): string {
-  return value.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
+  return value.replace(
+    /[&<>"]/g,
+    (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`,
+  );
 }
 
 /**
@@ -158,6 +209,7 @@ function escapeHtml(value: string): string {
 export const app: Application = staticFiles(resolve(process.env.SITE_DIR ?? 'docs/site'), {
   servedBy: (environ) =>
     environ['wsgi.multiprocess']
-      ? `Served by the course's own GatewayServer: a pre-forked pool (webserver3i), worker process ${process.pid}.`
+      ? `Served by the course's own GatewayServer: a pre-forked pool (webserver3i), worker ` +
+        `process ${process.pid}.`
       : `Served by the course's own GatewayServer (Part 2), process ${process.pid}.`,
 });

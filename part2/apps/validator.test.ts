@@ -8,7 +8,10 @@ import { checkEnviron, validator } from './validator.ts';
 
 const TEXT: Array<[string, string]> = [['Content-Type', 'text/plain']];
 
-/** Asserts that `run` throws (or rejects with) an InterfaceError whose message starts with PEP 3333 and matches `rule`. */
+/**
+ * Asserts that `run` throws (or rejects with) an InterfaceError whose message starts with PEP 3333
+ * and matches `rule`.
+ */
 async function expectViolation(run: () => unknown, rule: RegExp): Promise<void> {
   let error: unknown;
   try {
@@ -49,24 +52,67 @@ describe('validator: the server side (environ), checked before the application r
   ];
   for (const key of REQUIRED) {
     it(`a missing ${key}`, async () => {
-      await expectViolation(() => checkEnviron(without(key)), new RegExp(`"environ Variables": the required key ${key.replace('.', '\\.')} is missing`));
+      await expectViolation(
+        () => checkEnviron(without(key)),
+        new RegExp(`"environ Variables": the required key ${key.replace('.', '\\.')} is missing`),
+      );
     });
   }
 
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['a CGI key that is not a string', { SERVER_PORT: 8888 }, /SERVER_PORT must be a string, got the number 8888/],
-    ['an empty REQUEST_METHOD', { REQUEST_METHOD: '' }, /REQUEST_METHOD must be a non-empty method token/],
+    [
+      'a CGI key that is not a string',
+      { SERVER_PORT: 8888 },
+      /SERVER_PORT must be a string, got the number 8888/,
+    ],
+    [
+      'an empty REQUEST_METHOD',
+      { REQUEST_METHOD: '' },
+      /REQUEST_METHOD must be a non-empty method token/,
+    ],
     ["SCRIPT_NAME '/'", { SCRIPT_NAME: '/', PATH_INFO: '' }, /SCRIPT_NAME must not be '\/'/],
-    ['SCRIPT_NAME without a leading slash', { SCRIPT_NAME: 'app' }, /SCRIPT_NAME must be '' or start with '\/'/],
-    ['PATH_INFO without a leading slash', { PATH_INFO: 'hello' }, /PATH_INFO must be '' or start with '\/'/],
-    ['a CONTENT_LENGTH that is not a number', { CONTENT_LENGTH: 'five' }, /CONTENT_LENGTH must be '' or a number of bytes/],
-    ['HTTP_CONTENT_TYPE', { HTTP_CONTENT_TYPE: 'text/plain' }, /HTTP_CONTENT_TYPE must not be present/],
-    ['HTTP_CONTENT_LENGTH', { HTTP_CONTENT_LENGTH: '5' }, /HTTP_CONTENT_LENGTH must not be present/],
+    [
+      'SCRIPT_NAME without a leading slash',
+      { SCRIPT_NAME: 'app' },
+      /SCRIPT_NAME must be '' or start with '\/'/,
+    ],
+    [
+      'PATH_INFO without a leading slash',
+      { PATH_INFO: 'hello' },
+      /PATH_INFO must be '' or start with '\/'/,
+    ],
+    [
+      'a CONTENT_LENGTH that is not a number',
+      { CONTENT_LENGTH: 'five' },
+      /CONTENT_LENGTH must be '' or a number of bytes/,
+    ],
+    [
+      'HTTP_CONTENT_TYPE',
+      { HTTP_CONTENT_TYPE: 'text/plain' },
+      /HTTP_CONTENT_TYPE must not be present/,
+    ],
+    [
+      'HTTP_CONTENT_LENGTH',
+      { HTTP_CONTENT_LENGTH: '5' },
+      /HTTP_CONTENT_LENGTH must not be present/,
+    ],
     ['an empty SERVER_NAME', { SERVER_NAME: '' }, /SERVER_NAME must not be empty/],
     ['an empty SERVER_PORT', { SERVER_PORT: '' }, /SERVER_PORT must not be empty/],
-    ['wsgi.version other than [1, 0]', { 'wsgi.version': [1, 1] }, /wsgi\.version must be \[1, 0\]/],
-    ['wsgi.url_scheme other than http or https', { 'wsgi.url_scheme': 'ftp' }, /wsgi\.url_scheme must be 'http' or 'https'/],
-    ['a wsgi flag that is not a boolean', { 'wsgi.multithread': 'no' }, /wsgi\.multithread must be true or false/],
+    [
+      'wsgi.version other than [1, 0]',
+      { 'wsgi.version': [1, 1] },
+      /wsgi\.version must be \[1, 0\]/,
+    ],
+    [
+      'wsgi.url_scheme other than http or https',
+      { 'wsgi.url_scheme': 'ftp' },
+      /wsgi\.url_scheme must be 'http' or 'https'/,
+    ],
+    [
+      'a wsgi flag that is not a boolean',
+      { 'wsgi.multithread': 'no' },
+      /wsgi\.multithread must be true or false/,
+    ],
   ];
   for (const [name, overrides, rule] of cases) {
     it(name, async () => {
@@ -79,15 +125,32 @@ describe('validator: the server side (environ), checked before the application r
   });
 
   it('wsgi.input without readlines, or without iteration', async () => {
-    const noReadlines = { read: () => Buffer.alloc(0), readline: () => Buffer.alloc(0), *[Symbol.iterator]() {} };
-    await expectViolation(() => checkEnviron(makeEnviron({ 'wsgi.input': noReadlines })), /"Input and Error Streams": wsgi\.input must have readlines\(\)/);
-    const notIterable = { read: () => Buffer.alloc(0), readline: () => Buffer.alloc(0), readlines: () => [] };
-    await expectViolation(() => checkEnviron(makeEnviron({ 'wsgi.input': notIterable })), /wsgi\.input must have iteration/);
+    const noReadlines = {
+      read: () => Buffer.alloc(0),
+      readline: () => Buffer.alloc(0),
+      *[Symbol.iterator]() {},
+    };
+    await expectViolation(
+      () => checkEnviron(makeEnviron({ 'wsgi.input': noReadlines })),
+      /"Input and Error Streams": wsgi\.input must have readlines\(\)/,
+    );
+    const notIterable = {
+      read: () => Buffer.alloc(0),
+      readline: () => Buffer.alloc(0),
+      readlines: () => [],
+    };
+    await expectViolation(
+      () => checkEnviron(makeEnviron({ 'wsgi.input': notIterable })),
+      /wsgi\.input must have iteration/,
+    );
   });
 
   it('wsgi.errors without flush', async () => {
     const errors = { write: () => {}, writelines: () => {} };
-    await expectViolation(() => checkEnviron(makeEnviron({ 'wsgi.errors': errors })), /"Input and Error Streams": wsgi\.errors must have flush\(\)/);
+    await expectViolation(
+      () => checkEnviron(makeEnviron({ 'wsgi.errors': errors })),
+      /"Input and Error Streams": wsgi\.errors must have flush\(\)/,
+    );
   });
 
   it('names the rule before the application runs', async () => {
@@ -96,7 +159,10 @@ describe('validator: the server side (environ), checked before the application r
       called = true;
       return [];
     };
-    await expectViolation(() => validator(app)(makeEnviron({ REQUEST_METHOD: '' }), () => () => {}), /REQUEST_METHOD/);
+    await expectViolation(
+      () => validator(app)(makeEnviron({ REQUEST_METHOD: '' }), () => () => {}),
+      /REQUEST_METHOD/,
+    );
     expect(called).toBe(false);
   });
 });
@@ -136,16 +202,20 @@ describe('validator: the application side (start_response and the body)', () => 
     );
   });
 
-  it('start_response called a second time with exc_info is allowed (an error handler replacing the response)', async () => {
-    const response = await callApp(
-      validator((_e, startResponse) => {
-        startResponse('200 OK', TEXT);
-        startResponse('500 Internal Server Error', TEXT, new Error('the view failed'));
-        return [Buffer.from('sorry\n')];
-      }),
-    );
-    expect(response.status).toBe('500 Internal Server Error');
-  });
+  it(
+    'start_response called a second time with exc_info is allowed (an error handler replacing ' +
+      'the response)',
+    async () => {
+      const response = await callApp(
+        validator((_e, startResponse) => {
+          startResponse('200 OK', TEXT);
+          startResponse('500 Internal Server Error', TEXT, new Error('the view failed'));
+          return [Buffer.from('sorry\n')];
+        }),
+      );
+      expect(response.status).toBe('500 Internal Server Error');
+    },
+  );
 
   it('no Content-Type in a response with a body (wsgiref.validate rule)', async () => {
     await expectViolation(
@@ -248,11 +318,16 @@ describe('validator: the application side (start_response and the body)', () => 
       startResponse('200 OK', TEXT);
       return Object.assign([Buffer.from('a'), Buffer.from('b')], { close: () => void closes++ });
     };
-    const body = validator(app)(makeEnviron(), () => () => {}) as Iterable<Uint8Array> & { close: () => void };
+    const body = validator(app)(makeEnviron(), () => () => {}) as Iterable<Uint8Array> & {
+      close: () => void;
+    };
     const iterator = body[Symbol.iterator]();
     iterator.next();
     body.close();
-    await expectViolation(() => iterator.next(), /the server read the body after calling its close\(\)/);
+    await expectViolation(
+      () => iterator.next(),
+      /the server read the body after calling its close\(\)/,
+    );
     await expectViolation(() => body.close(), /the server called the body's close\(\) twice/);
     expect(closes).toBe(1);
   });
@@ -263,15 +338,19 @@ describe('validator: an application that keeps the rules passes unchanged', () =
     expect(await callApp(validator(hello))).toEqual(await callApp(hello));
   });
 
-  it('a generator that yields an empty chunk first, then calls start_response: PEP 3333 allows both', async () => {
-    const app: Application = function* (_e, startResponse) {
-      yield Buffer.alloc(0);
-      startResponse('200 OK', TEXT);
-      yield Buffer.from('late but fine\n');
-    };
-    const response = await callApp(validator(app));
-    expect(response.body.toString()).toBe('late but fine\n');
-  });
+  it(
+    'a generator that yields an empty chunk first, then calls start_response: PEP 3333 allows ' +
+      'both',
+    async () => {
+      const app: Application = function* (_e, startResponse) {
+        yield Buffer.alloc(0);
+        startResponse('200 OK', TEXT);
+        yield Buffer.from('late but fine\n');
+      };
+      const response = await callApp(validator(app));
+      expect(response.body.toString()).toBe('late but fine\n');
+    },
+  );
 
   it('an async body, and a 204 with no Content-Type and no body', async () => {
     const app: Application = (environ, startResponse) => {
@@ -286,7 +365,9 @@ describe('validator: an application that keeps the rules passes unchanged', () =
       })();
     };
     expect((await callApp(validator(app))).body.toString()).toBe('async body\n');
-    expect((await callApp(validator(app), makeEnviron({ PATH_INFO: '/empty' }))).status).toBe('204 No Content');
+    expect((await callApp(validator(app), makeEnviron({ PATH_INFO: '/empty' }))).status).toBe(
+      '204 No Content',
+    );
   });
 
   it("forwards close() to the application's body exactly once", async () => {
@@ -312,7 +393,9 @@ describe('validator: end to end, behind the gateway server', () => {
     try {
       const result = await exchange(gateway.target, [GET]);
       expect(result.bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
-      expect(gateway.errors.join('')).toContain('PEP 3333 validator (wsgiref.validate): no Content-Type header in a 200 response');
+      expect(gateway.errors.join('')).toContain(
+        'PEP 3333 validator (wsgiref.validate): no Content-Type header in a 200 response',
+      );
     } finally {
       await gateway.close();
     }

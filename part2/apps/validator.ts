@@ -11,12 +11,12 @@
  *   npm run part2 -- validator:broken   (an app without Content-Type: 500)
  */
 import {
+  checkBody,
   checkChunk,
   checkHeaders,
   checkStatus,
   describe,
   InterfaceError,
-  TOKEN,
   type Application,
   type Body,
   type Chunk,
@@ -24,11 +24,14 @@ import {
   type Headers,
   type StartResponse,
 } from '../gateway.ts';
+import { TOKEN } from '../http.ts';
 import { app as helloApp } from './hello.ts';
 
 /** What the validator has seen of one response so far. */
 interface ResponseState {
-  /** The status of the last accepted start_response call, e.g. '200 OK'; undefined before the first. */
+  /**
+   * The status of the last accepted start_response call, e.g. '200 OK'; undefined before the first.
+   */
   status: string | undefined;
 }
 
@@ -58,7 +61,9 @@ export function validator(app: Application): Application {
     const checkedStartResponse: StartResponse = (status, headers, excInfo) => {
       if (state.status !== undefined && (excInfo === undefined || excInfo === null)) {
         throw new InterfaceError(
-          `PEP 3333 "The start_response() Callable": called a second time without exc_info (first ${state.status}, now ${describe(status)}); only an error handler may call it again, with exc_info`,
+          `PEP 3333 "The start_response() Callable": called a second time without exc_info ` +
+            `(first ${state.status}, now ${describe(status)}); only an error handler may call ` +
+            `it again, with exc_info`,
         );
       }
       checkStatus(status);
@@ -74,7 +79,7 @@ export function validator(app: Application): Application {
     };
 
     const body: unknown = app(environ, checkedStartResponse);
-    checkBodyType(body);
+    checkBody(body);
     return checkedBody(body, state);
   };
 }
@@ -101,25 +106,55 @@ export function checkEnviron(environ: unknown): asserts environ is Environ {
   }
   const env = environ as Record<string, unknown>;
   for (const key of REQUIRED_KEYS) {
-    if (!(key in env)) fail(`the required key ${key} is missing (a key with no value is present as '')`);
+    if (!(key in env))
+      fail(`the required key ${key} is missing (a key with no value is present as '')`);
   }
   for (const [key, value] of Object.entries(env)) {
-    // Keys with a dot belong to wsgi.* or to a library (PEP 3333: `library.key`); the rest are CGI strings.
-    if (!key.includes('.') && typeof value !== 'string') fail(`${key} must be a string, got ${describe(value)}`);
+    // Keys with a dot belong to wsgi.* or to a library (PEP 3333: `library.key`); the rest are CGI
+    // strings.
+    if (!key.includes('.') && typeof value !== 'string')
+      fail(`${key} must be a string, got ${describe(value)}`);
   }
-  if (!TOKEN.test(env.REQUEST_METHOD as string)) fail(`REQUEST_METHOD must be a non-empty method token like GET, got ${describe(env.REQUEST_METHOD)}`);
+  checkCgiKeys(env);
+  checkWsgiKeys(env);
+}
+// #endregion
+
+/** The CGI keys' values (PEP 3333 "environ Variables"; see {@link checkEnviron}). */
+function checkCgiKeys(env: Record<string, unknown>): void {
+  if (!TOKEN.test(env.REQUEST_METHOD as string))
+    fail(
+      `REQUEST_METHOD must be a non-empty method token like GET, got ` +
+        `${describe(env.REQUEST_METHOD)}`,
+    );
   const scriptName = env.SCRIPT_NAME as string;
-  if (scriptName === '/') fail(`SCRIPT_NAME must not be '/': an application at the root has SCRIPT_NAME '' and PATH_INFO '/'`);
-  if (scriptName !== '' && !scriptName.startsWith('/')) fail(`SCRIPT_NAME must be '' or start with '/', got ${describe(scriptName)}`);
+  if (scriptName === '/')
+    fail(
+      `SCRIPT_NAME must not be '/': an application at the root has SCRIPT_NAME '' and PATH_INFO ` +
+        `'/'`,
+    );
+  if (scriptName !== '' && !scriptName.startsWith('/'))
+    fail(`SCRIPT_NAME must be '' or start with '/', got ${describe(scriptName)}`);
   const pathInfo = env.PATH_INFO as string;
-  if (pathInfo !== '' && !pathInfo.startsWith('/')) fail(`PATH_INFO must be '' or start with '/', got ${describe(pathInfo)}`);
-  if (!/^(\d+)?$/.test(env.CONTENT_LENGTH as string)) fail(`CONTENT_LENGTH must be '' or a number of bytes, got ${describe(env.CONTENT_LENGTH)}`);
+  if (pathInfo !== '' && !pathInfo.startsWith('/'))
+    fail(`PATH_INFO must be '' or start with '/', got ${describe(pathInfo)}`);
+  if (!/^(\d+)?$/.test(env.CONTENT_LENGTH as string))
+    fail(`CONTENT_LENGTH must be '' or a number of bytes, got ${describe(env.CONTENT_LENGTH)}`);
   for (const key of ['HTTP_CONTENT_TYPE', 'HTTP_CONTENT_LENGTH']) {
-    if (key in env) fail(`${key} must not be present: the CGI keys ${key.slice(5)} hold those header fields`);
+    if (key in env)
+      fail(`${key} must not be present: the CGI keys ${key.slice(5)} hold those header fields`);
   }
   for (const key of ['SERVER_NAME', 'SERVER_PORT']) {
-    if (env[key] === '') fail(`${key} must not be empty: with SERVER_NAME and SERVER_PORT an application rebuilds its URL`);
+    if (env[key] === '')
+      fail(
+        `${key} must not be empty: with SERVER_NAME and SERVER_PORT an application rebuilds its ` +
+          `URL`,
+      );
   }
+}
+
+/** The wsgi.* keys (PEP 3333 "environ Variables"; see {@link checkEnviron}). */
+function checkWsgiKeys(env: Record<string, unknown>): void {
   const version = env['wsgi.version'];
   if (!Array.isArray(version) || version.length !== 2 || version[0] !== 1 || version[1] !== 0) {
     fail(`wsgi.version must be [1, 0], got ${describe(version)}`);
@@ -130,12 +165,15 @@ export function checkEnviron(environ: unknown): asserts environ is Environ {
   checkStream('wsgi.input', env['wsgi.input'], ['read', 'readline', 'readlines', Symbol.iterator]);
   checkStream('wsgi.errors', env['wsgi.errors'], ['write', 'writelines', 'flush']);
   for (const key of ['wsgi.multithread', 'wsgi.multiprocess', 'wsgi.run_once']) {
-    if (typeof env[key] !== 'boolean') fail(`${key} must be true or false, got ${describe(env[key])}`);
+    if (typeof env[key] !== 'boolean')
+      fail(`${key} must be true or false, got ${describe(env[key])}`);
   }
 }
-// #endregion
 
-/** PEP 3333 "environ Variables": the keys every environ has (our interface keeps the optional CGI ones as ''). */
+/**
+ * PEP 3333 "environ Variables": the keys every environ has (our interface keeps the optional CGI
+ * ones as '').
+ */
 const REQUIRED_KEYS = [
   'REQUEST_METHOD',
   'SCRIPT_NAME',
@@ -162,51 +200,65 @@ function fail(rule: string): never {
 /** PEP 3333 "Input and Error Streams": the methods a stream must have. */
 function checkStream(key: string, stream: unknown, methods: Array<string | symbol>): void {
   for (const method of methods) {
-    const has = typeof stream === 'object' && stream !== null && typeof (stream as Record<string | symbol, unknown>)[method] === 'function';
+    const has =
+      typeof stream === 'object' &&
+      stream !== null &&
+      typeof (stream as Record<string | symbol, unknown>)[method] === 'function';
     if (!has) {
-      const name = method === Symbol.iterator ? 'iteration ([Symbol.iterator])' : `${String(method)}()`;
-      throw new InterfaceError(`PEP 3333 "Input and Error Streams": ${key} must have ${name}, got ${describe(stream)}`);
+      const name =
+        method === Symbol.iterator ? 'iteration ([Symbol.iterator])' : `${String(method)}()`;
+      throw new InterfaceError(
+        `PEP 3333 "Input and Error Streams": ${key} must have ${name}, got ${describe(stream)}`,
+      );
     }
   }
 }
 
-/** Responses that have no body, so no Content-Type (RFC 9110 §15.3.5 204 No Content, §15.4.5 304 Not Modified). */
+/**
+ * Responses that have no body, so no Content-Type (RFC 9110 §15.3.5 204 No Content, §15.4.5 304 Not
+ * Modified).
+ */
 const NO_BODY = new Set([204, 304]);
 
-/** wsgiref.validate's check_content_type: a Content-Type in every response that has a body, none in a 204 or 304. */
+/**
+ * wsgiref.validate's check_content_type: a Content-Type in every response that has a body, none in
+ * a 204 or 304.
+ */
 function checkContentType(status: string, headers: Headers): void {
   const code = Number(status.slice(0, 3));
   const hasType = headers.some(([name]) => name.toLowerCase() === 'content-type');
   if (NO_BODY.has(code) && hasType) {
-    throw new InterfaceError(`PEP 3333 validator (wsgiref.validate): a ${code} response has no body, so it must not have a Content-Type header`);
+    throw new InterfaceError(
+      `PEP 3333 validator (wsgiref.validate): a ${code} response has no body, so it must not ` +
+        `have a Content-Type header`,
+    );
   }
   if (!NO_BODY.has(code) && !hasType) {
-    throw new InterfaceError(`PEP 3333 validator (wsgiref.validate): no Content-Type header in a ${code} response; only 204 and 304 go without one`);
+    throw new InterfaceError(
+      `PEP 3333 validator (wsgiref.validate): no Content-Type header in a ${code} response; only ` +
+        `204 and 304 go without one`,
+    );
   }
 }
 
-/** No body bytes in a 204 or 304 response (RFC 9110 §15.3.5, §15.4.5), and none before start_response. */
+/**
+ * No body bytes in a 204 or 304 response (RFC 9110 §15.3.5, §15.4.5), and none before
+ * start_response.
+ */
 function checkNoBody(state: ResponseState, chunk: Chunk): void {
   if (chunk.length === 0) return; // PEP 3333: empty chunks are allowed anywhere
   if (state.status === undefined) {
-    throw new InterfaceError('PEP 3333 "The start_response() Callable": the body yielded bytes before start_response was called');
+    throw new InterfaceError(
+      'PEP 3333 "The start_response() Callable": the body yielded bytes before start_response ' +
+        'was called',
+    );
   }
   const code = Number(state.status.slice(0, 3));
-  if (NO_BODY.has(code)) throw new InterfaceError(`PEP 3333 validator: a ${state.status} response must not have a body, got ${chunk.length} bytes`);
-}
-
-/** PEP 3333 "The Application/Framework Side": the application returns an iterable of bytes; a string or bare bytes is a classic slip. */
-function checkBodyType(body: unknown): asserts body is Body {
-  if (typeof body === 'string') {
-    throw new InterfaceError('PEP 3333 "Specification Details": the application returned a string; return an iterable of bytes, e.g. [Buffer.from(text)]');
-  }
-  if (body instanceof Uint8Array) {
-    throw new InterfaceError('PEP 3333 "Specification Details": the application returned bytes, not an iterable of bytes; return [bytes]');
-  }
-  const iterable = body as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
-  if (typeof iterable?.[Symbol.iterator] !== 'function' && typeof iterable?.[Symbol.asyncIterator] !== 'function') {
-    throw new InterfaceError(`PEP 3333 "Specification Details": the application must return an iterable of bytes, got ${describe(body)}`);
-  }
+  if (NO_BODY.has(code))
+    throw new InterfaceError(
+      `PEP 3333 validator: a ${state.status} response must not have a body, got ${chunk.length} ` +
+        `bytes`,
+    );
 }
 
 // #region checked-body
@@ -217,50 +269,76 @@ function checkBodyType(body: unknown): asserts body is Body {
  */
 function checkedBody(body: Body, state: ResponseState): Body {
   let closed = false;
-
-  function check(result: IteratorResult<unknown>): IteratorResult<Chunk> {
-    if (result.done) {
-      if (state.status === undefined) {
-        throw new InterfaceError('PEP 3333 "The start_response() Callable": the body ended and start_response was never called');
-      }
-      return { done: true, value: undefined };
-    }
-    checkChunk(result.value);
-    checkNoBody(state, result.value);
-    return result as IteratorResult<Chunk>;
-  }
-
-  function checkOpen(): void {
-    if (closed) throw new InterfaceError('PEP 3333 "Specification Details": the server read the body after calling its close()');
-  }
-
+  const checkOpen = (): void => {
+    if (closed)
+      throw new InterfaceError(
+        'PEP 3333 "Specification Details": the server read the body after calling its close()',
+      );
+  };
   const checked: Partial<Iterable<Chunk> & AsyncIterable<Chunk>> & { close: () => void } = {
     close() {
-      if (closed) throw new InterfaceError('PEP 3333 "Specification Details": the server called the body\'s close() twice; once per request');
+      if (closed)
+        throw new InterfaceError(
+          'PEP 3333 "Specification Details": the server called the body\'s close() twice; once ' +
+            'per request',
+        );
       closed = true;
       if (typeof body.close === 'function') body.close();
     },
   };
   if (Symbol.iterator in body) {
-    checked[Symbol.iterator] = () => {
-      const inner = body[Symbol.iterator]();
-      return {
-        next: () => (checkOpen(), check(inner.next())),
-        // A server that stops early (the client left) ends the iteration: let a generator run its finally blocks.
-        return: (value?: unknown) => (inner.return?.(value), { done: true, value: undefined }),
-      };
-    };
+    checked[Symbol.iterator] = () => syncChecked(body[Symbol.iterator](), checkOpen, state);
   }
   if (Symbol.asyncIterator in body) {
-    checked[Symbol.asyncIterator] = () => {
-      const inner = body[Symbol.asyncIterator]();
-      return {
-        next: async () => (checkOpen(), check(await inner.next())),
-        return: async (value?: unknown) => (await inner.return?.(value), { done: true, value: undefined }),
-      };
-    };
+    checked[Symbol.asyncIterator] = () =>
+      asyncChecked(body[Symbol.asyncIterator](), checkOpen, state);
   }
   return checked as Body;
+}
+
+/** One step of the body's iteration, checked: a chunk of bytes, or the end after start_response. */
+function checkStep(result: IteratorResult<unknown>, state: ResponseState): IteratorResult<Chunk> {
+  if (result.done) {
+    if (state.status === undefined) {
+      throw new InterfaceError(
+        'PEP 3333 "The start_response() Callable": the body ended and start_response was never ' +
+          'called',
+      );
+    }
+    return { done: true, value: undefined };
+  }
+  checkChunk(result.value);
+  checkNoBody(state, result.value);
+  return result as IteratorResult<Chunk>;
+}
+
+/** A sync body's iterator, each step checked. */
+function syncChecked(
+  inner: Iterator<Chunk>,
+  checkOpen: () => void,
+  state: ResponseState,
+): Iterator<Chunk> {
+  return {
+    next: () => (checkOpen(), checkStep(inner.next(), state)),
+    // A server that stops early (the client left) ends the iteration: let a generator run its
+    // finally blocks.
+    return: (value?: unknown) => (inner.return?.(value), { done: true, value: undefined }),
+  };
+}
+
+/** An async body's iterator, each step checked. */
+function asyncChecked(
+  inner: AsyncIterator<Chunk>,
+  checkOpen: () => void,
+  state: ResponseState,
+): AsyncIterator<Chunk> {
+  return {
+    next: async () => (checkOpen(), checkStep(await inner.next(), state)),
+    return: async (value?: unknown) => (
+      await inner.return?.(value),
+      { done: true, value: undefined }
+    ),
+  };
 }
 // #endregion
 
@@ -270,8 +348,14 @@ export const noContentType: Application = (_environ, startResponse) => {
   return [Buffer.from('Hello world, of no particular type!\n')];
 };
 
-/** The hello app behind the validator: `npm run part2 -- validator` serves the same bytes as `hello`. */
+/**
+ * The hello app behind the validator: `npm run part2 -- validator` serves the same bytes as
+ * `hello`.
+ */
 export const app: Application = validator(helloApp);
 
-/** {@link noContentType} behind the validator: `npm run part2 -- validator:broken` answers 500, and the log names the rule. */
+/**
+ * {@link noContentType} behind the validator: `npm run part2 -- validator:broken` answers 500, and
+ * the log names the rule.
+ */
 export const broken: Application = validator(noContentType);

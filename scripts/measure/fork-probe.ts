@@ -3,7 +3,8 @@
  * child of webserver3h loads (Part 2's server and the hello app), then tells
  * its parent it is ready, and exits when the parent says so.
  */
-import { loadApplication, handleOneRequest } from '../../part2/webserver2.ts';
+import { loadApplication } from '../../part2/loader.ts';
+import { handleOneRequest } from '../../part2/webserver2.ts';
 import { app } from '../../part2/apps/hello.ts';
 
 // Referenced, so that a bundler keeps them: the probe must load what a real child loads.

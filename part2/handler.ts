@@ -1,0 +1,258 @@
+/**
+ * The response side of one request, as wsgiref's handlers.py is beside its
+ * simple_server.py: a ResponseHandler object holds what startResponse stored
+ * and sends the head and body; sendError answers a refused request; and
+ * closeConnection ends the connection without losing the response (RFC 9112
+ * §9.6). webserver2.ts makes one ResponseHandler per request.
+ */
+import type { Socket } from 'node:net';
+import {
+  checkChunk,
+  checkHeaders,
+  checkStatus,
+  InterfaceError,
+  type Body,
+  type Headers,
+  type StartResponse,
+  type Write,
+} from './gateway.ts';
+import { httpDate, HttpError, responseHead, statusLine, type Request } from './http.ts';
+
+/** The Server header field we add when the application sends none. */
+export const SERVER_SOFTWARE = 'GatewayServer/0.2';
+
+/**
+ * After our response, how long we read (and drop) what the client still sends, in ms (RFC 9112
+ * §9.6).
+ */
+export const LINGER_MS = 2_000;
+
+/** What a handler needs from the server's options. */
+export interface HandlerSettings {
+  /** Where the `< ` / `> ` request and response lines go; none for --quiet. */
+  log?: ((line: string) => void) | undefined;
+  /** `wsgi.errors`: where application errors and interface violations go. */
+  errors: (text: string) => void;
+  /** The Date field's value, e.g. from {@link dateSource}. */
+  date: () => string;
+}
+
+// #region response-handler
+/**
+ * The response side of one request, as wsgiref's BaseHandler: startResponse
+ * stores the status and headers; write and send put body bytes on the wire,
+ * the head (sendHead) going out with the first of them; close ends the
+ * connection. One per request: nothing in it outlives the request.
+ */
+export class ResponseHandler {
+  status: string | undefined;
+  headers: Headers = [];
+  headersSent = false;
+  private bodyLog = ''; // the start of the body, for the `> ` log
+  private clientStillSending = false;
+  private readonly isHead: boolean;
+
+  constructor(
+    readonly connection: Socket,
+    readonly request: Request,
+    readonly settings: HandlerSettings,
+  ) {
+    this.isHead = request.method === 'HEAD'; // RFC 9110 §9.3.2: same headers, no body
+    // What the client sends after its request is read and dropped; close() needs to know.
+    connection.on('data', () => (this.clientStillSending = true));
+  }
+
+  /** PEP 3333 start_response: checks and stores the status and headers; sends nothing. */
+  readonly startResponse: StartResponse = (status, headers, excInfo) => {
+    if (excInfo !== undefined && excInfo !== null) {
+      if (this.headersSent) throw excInfo; // PEP 3333: too late to change the response; re-raise
+    } else if (this.status !== undefined) {
+      throw new InterfaceError('PEP 3333 start_response: called a second time without exc_info');
+    }
+    checkStatus(status);
+    checkHeaders(headers);
+    this.status = status;
+    this.headers = [...headers];
+    return this.write;
+  };
+
+  /** PEP 3333 write(): sends `data` at once, after the head. */
+  readonly write: Write = (data) => {
+    checkChunk(data);
+    if (this.status === undefined) {
+      throw new InterfaceError('PEP 3333 write(): called before start_response');
+    }
+    if (data.length > 0) void this.send(data);
+  };
+
+  /** Sends a chunk, the head first; returns a promise only when we must wait for 'drain'. */
+  send(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.connection.destroyed) return undefined;
+    if (this.settings.log && !this.isHead && this.bodyLog.length < 1024) {
+      this.bodyLog += Buffer.from(chunk).toString('utf8');
+    }
+    const body = this.isHead ? undefined : chunk;
+    const flushed = this.headersSent ? !body || this.connection.write(body) : this.sendHead(body);
+    // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client
+    // leaving).
+    return flushed ? undefined : waitForDrain(this.connection);
+  }
+
+  /** Sends the status line and headers, with the first body chunk: one write, one TCP segment. */
+  sendHead(first?: Uint8Array): boolean {
+    const head = responseHead(this.status!, this.headers, serverFields(this.settings), 'close');
+    logLines(this.settings.log, '> ', head);
+    this.headersSent = true;
+    const bytes = Buffer.from(head, 'latin1');
+    return this.connection.write(first ? Buffer.concat([bytes, first]) : bytes);
+  }
+
+  /** Ends the response: the head if the body was empty, then FIN and close. */
+  close(): void {
+    if (!this.headersSent) this.sendHead();
+    if (this.bodyLog) logLines(this.settings.log, '> ', this.bodyLog);
+    closeConnection(this.connection, this.clientStillSending);
+  }
+}
+// #endregion
+
+function waitForDrain(connection: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      connection.off('drain', done);
+      connection.off('close', done);
+      resolve();
+    };
+    connection.on('drain', done);
+    connection.on('close', done);
+  });
+}
+
+// #region close-connection
+/**
+ * Ends the connection: FIN after the last byte, then close. Closing a socket
+ * that has unread bytes makes the kernel send RST, which can destroy the
+ * response before the client has read it; so when the client may still be
+ * sending (`linger`) we keep reading and dropping for a while first (RFC 9112
+ * §9.6, "lingering close", as nginx does). Otherwise we close as soon as the
+ * last byte is out, as node:http does.
+ */
+export function closeConnection(connection: Socket, linger: boolean): void {
+  connection.end();
+  if (linger) connection.setTimeout(LINGER_MS, () => connection.destroy());
+  else connection.once('finish', () => connection.destroy());
+}
+// #endregion
+
+/** Sends a short plain-text error response for `error` and closes, lingering. */
+export function sendError(connection: Socket, error: HttpError, settings: HandlerSettings): void {
+  const { head, body } = errorResponse(error, serverFields(settings), 'close');
+  logLines(settings.log, '> ', head + body.toString('utf8'));
+  if (connection.destroyed) return;
+  connection.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+  closeConnection(connection, true); // a refused request may still be arriving
+}
+
+/**
+ * A short plain-text response for a refused request: `400 Bad Request: <reason>`,
+ * with its Content-Length. The head is ISO-8859-1 text; the body is UTF-8 bytes.
+ */
+export function errorResponse(
+  error: HttpError,
+  defaults: Headers,
+  connection?: string,
+): { head: string; body: Buffer } {
+  const body = Buffer.from(`${statusLine(error.code)}: ${error.message}\n`, 'utf8');
+  const fields: Headers = [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(body.length)],
+  ];
+  return { head: responseHead(statusLine(error.code), fields, defaults, connection), body };
+}
+
+/** The fields the server adds unless the application sent them: Date (RFC 9110 §6.6.1), Server. */
+function serverFields(settings: HandlerSettings): Headers {
+  return [
+    ['Date', settings.date()],
+    ['Server', SERVER_SOFTWARE],
+  ];
+}
+
+/**
+ * A Date field source over `clock` that formats once per second, as node:http
+ * does: every response in that second shares the text. One per server.
+ */
+export function dateSource(clock: () => Date): () => string {
+  let second = NaN;
+  let text = '';
+  return () => {
+    const now = clock();
+    const nowSecond = Math.floor(now.getTime() / 1000);
+    if (nowSecond !== second) [second, text] = [nowSecond, httpDate(now)];
+    return text;
+  };
+}
+
+/** Logs `text` one line at a time behind `prefix`, as curl -v shows a conversation. */
+export function logLines(
+  log: ((line: string) => void) | undefined,
+  prefix: string,
+  text: string,
+): void {
+  if (!log) return;
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (const line of lines) log(`${prefix}${line}`.trimEnd());
+}
+
+/** After a failure: a 500 while the head has not gone out, else a reset (RST). */
+export function handleError(handler: ResponseHandler, error: unknown): void {
+  const { connection, request, settings } = handler;
+  if (connection.destroyed) return; // the client is gone; nobody to answer
+  reportError(settings.errors, error, request);
+  if (!handler.headersSent) {
+    sendError(
+      connection,
+      new HttpError(500, 'the application failed; the server log says why'),
+      settings,
+    );
+  } else {
+    // Too late for a 500: the status line is out. Reset the connection, so the
+    // client sees an error instead of a body that looks complete.
+    connection.resetAndDestroy();
+  }
+}
+
+function reportError(errors: (text: string) => void, error: unknown, request: Request): void {
+  const where = `${request.method} ${request.target}`;
+  if (error instanceof InterfaceError) errors(`${where}: ${error.message}\n`);
+  else errors(`${where}: the application raised ${(error as Error)?.stack ?? String(error)}\n`);
+}
+
+// #region close-body
+/**
+ * PEP 3333: call the body's close() if it has one, whatever happened; a failing close() is logged.
+ */
+export function closeBody(body: Body | undefined, errors: (text: string) => void): void {
+  if (body === undefined || body === null || typeof body.close !== 'function') return;
+  try {
+    body.close();
+  } catch (error) {
+    errors(
+      `close() of the application's body failed: ${(error as Error).stack ?? String(error)}\n`,
+    );
+  }
+}
+// #endregion
+
+/** Fills in the defaults; settings that already have them are returned as they are. */
+export function withDefaults<T extends Partial<HandlerSettings> & { clock?: () => Date }>(
+  options: T,
+): T & HandlerSettings {
+  if (options.errors && options.date) return options as T & HandlerSettings;
+  return {
+    ...options,
+    errors: options.errors ?? ((text: string) => process.stderr.write(text)),
+    date: options.date ?? dateSource(options.clock ?? (() => new Date())),
+  };
+}

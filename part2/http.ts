@@ -1,0 +1,300 @@
+/**
+ * The HTTP/1.1 wire format (RFC 9112) apart from any socket, as Deno std's `_io.ts` and gunicorn's
+ * `http/message.py` are: what a request's bytes mean and what a response's head looks like. Every
+ * rule is tested with plain bytes (http.test.ts). The server that uses it is webserver2.ts.
+ */
+import type { Headers } from './gateway.ts';
+
+/** RFC 9110 §5.6.2: a token, the grammar of header field names and methods. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** A request we refuse: the status code and a one-line reason for the client. */
+export class HttpError extends Error {
+  readonly code: number;
+  constructor(code: number, reason: string) {
+    super(reason);
+    this.code = code;
+  }
+}
+
+/** A parsed request head, before it becomes environ. */
+export interface RequestHead {
+  method: string; //          'GET'
+  target: string; //          '/hello?name=x'
+  version: string; //         'HTTP/1.1'
+  headers: Headers; //        [['Host', 'localhost:8888'], ...] as sent, case kept
+  head: string; //            the head as received, for the log
+}
+
+/** A whole request: its head and exactly Content-Length bytes of body. */
+export type Request = RequestHead & { body: Buffer };
+
+/** How much a request may hold, in bytes: a larger head gets 431, a larger body 413. */
+export type Limits = { maxHeadBytes: number; maxBodyBytes: number };
+
+/** RFC 9110 §15.2.1: the interim response a client that sent `Expect: 100-continue` waits for. */
+export const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+// #region request-decoder
+/**
+ * Collects one request from a connection's bytes, however they arrive (a byte at a time from
+ * telnet, all at once from curl): the head up to its blank line, then exactly Content-Length bytes
+ * of body. TCP is a byte stream, not messages: one read may hold half a line, or a head and a body.
+ */
+export class RequestDecoder {
+  private received: Buffer = Buffer.alloc(0); // the head so far; at most maxHeadBytes
+  private head: RequestHead | undefined;
+  private contentLength = 0;
+  private readonly body: Buffer[] = [];
+  private bodyBytes = 0;
+  private continueDue = false;
+
+  constructor(private readonly limits: Limits) {}
+
+  /** The next bytes: the request once it is whole, else undefined. @throws HttpError to refuse */
+  push(chunk: Buffer): Request | undefined {
+    if (!this.head) {
+      this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
+      const end = endOfHead(this.received);
+      const { maxHeadBytes, maxBodyBytes } = this.limits;
+      if (end === -1 ? this.received.length > maxHeadBytes : end > maxHeadBytes) {
+        throw new HttpError(431, `the request head is larger than ${maxHeadBytes} bytes`);
+      }
+      if (end === -1) return undefined; // not yet: wait for more bytes
+      this.head = parseRequest(this.received.subarray(0, end));
+      this.contentLength = bodyLength(this.head.headers);
+      if (this.contentLength > maxBodyBytes) {
+        throw new HttpError(413, `the request body is larger than ${maxBodyBytes} bytes`);
+      }
+      chunk = this.received.subarray(end); // what came after the head starts the body
+      this.continueDue = this.contentLength > chunk.length && expectsContinue(this.head);
+    }
+    if (chunk.length > 0 && this.bodyBytes < this.contentLength) {
+      const wanted = chunk.subarray(0, this.contentLength - this.bodyBytes);
+      this.body.push(wanted);
+      this.bodyBytes += wanted.length;
+    }
+    if (this.bodyBytes < this.contentLength) return undefined;
+    return { ...this.head, body: Buffer.concat(this.body) };
+  }
+
+  /** True once, after a head whose client waits for {@link CONTINUE} (RFC 9110 §10.1.1). */
+  takeContinue(): boolean {
+    const due = this.continueDue;
+    this.continueDue = false;
+    return due;
+  }
+
+  /**
+   * The client stopped sending (a half-close) before the request was whole: a plain Error if it
+   * sent nothing (nothing to answer), else an HttpError 400 that says where the request broke off.
+   */
+  end(): Error {
+    if (this.received.length === 0) return new Error('the client closed without sending a request');
+    const { head, bodyBytes, contentLength } = this;
+    const where = head
+      ? `the request body ended after ${bodyBytes} of the ${contentLength} bytes its`
+      : 'the connection ended before the blank line that ends the request head';
+    return new HttpError(400, head ? `${where} Content-Length announced` : where);
+  }
+}
+// #endregion
+
+/**
+ * Index just past the blank line that ends a request head, or -1 if it has not arrived. A line ends
+ * with LF, optionally after CR (RFC 9112 §2.2: a recipient MAY accept a bare LF, which `nc` sends).
+ */
+export function endOfHead(bytes: Buffer): number {
+  let start = 0;
+  // RFC 9112 §2.2: ignore empty lines before the request line (a client may send CRLF after a body)
+  while (bytes[start] === 0x0a || (bytes[start] === 0x0d && bytes[start + 1] === 0x0a)) {
+    start += bytes[start] === 0x0a ? 1 : 2;
+  }
+  for (let i = bytes.indexOf(0x0a, start); i !== -1; i = bytes.indexOf(0x0a, i + 1)) {
+    if (bytes[i + 1] === 0x0a) return i + 2;
+    if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return i + 3;
+  }
+  return -1;
+}
+
+// #region parse-request
+/**
+ * Parses a complete request head (RFC 9112 §2-§5) into method, target, version and header fields.
+ * @throws HttpError 400 for a malformed request line, header field or Host; 501 for `OPTIONS *`;
+ *   505 for an HTTP version other than 1.x.
+ */
+export function parseRequest(head: Buffer): RequestHead {
+  const text = head.toString('latin1'); // RFC 9112 §2.2: parse the head as octets, not as UTF-8
+  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  while (lines[0] === '') lines.shift(); // §2.2: empty lines before the request line
+  while (lines.at(-1) === '') lines.pop(); // the blank line that ends the head
+  if (lines.some((line) => line.includes('\r'))) {
+    throw new HttpError(400, 'a bare CR in the request head (RFC 9112 §2.2)');
+  }
+  const { method, target, version } = parseRequestLine(lines.shift() ?? '');
+  const headers = lines.map(parseField);
+  checkHost(version, headers);
+  return { method, target, version, headers, head: text };
+}
+// #endregion
+
+/** RFC 9112 §3: method SP request-target SP HTTP-version. @throws HttpError 400, 501, 505 */
+export function parseRequestLine(line: string): Omit<RequestHead, 'headers' | 'head'> {
+  const parts = /^([^ ]+) ([^ ]+) (HTTP\/\d\.\d)$/.exec(line);
+  if (!parts) {
+    const expected = 'expected METHOD SP TARGET SP HTTP/1.1 (RFC 9112 §3)';
+    throw new HttpError(400, `malformed request line ${JSON.stringify(line)}: ${expected}`);
+  }
+  const [, method, target, version] = parts as unknown as [string, string, string, string];
+  if (!TOKEN.test(method)) {
+    throw new HttpError(400, `the method ${JSON.stringify(method)} is not a token (RFC 9110 §9.1)`);
+  }
+  if (!version.startsWith('HTTP/1.')) {
+    throw new HttpError(505, `this server speaks HTTP/1.0 and HTTP/1.1, not ${version}`);
+  }
+  if (target === '*' && method === 'OPTIONS') {
+    // §3.2.4: asterisk-form asks about the server as a whole, not a resource an application has.
+    const reason = 'OPTIONS * (asterisk-form, RFC 9112 §3.2.4) is not answered by this server';
+    throw new HttpError(501, reason);
+  }
+  // §3.2: origin-form (/path?query) or absolute-form (http://host/path).
+  if (!(target.startsWith('/') || /^https?:\/\//i.test(target))) {
+    const reason = `the request target ${JSON.stringify(target)} is not a path like /hello`;
+    throw new HttpError(400, `${reason} (RFC 9112 §3.2)`);
+  }
+  if (/[^\x21-\x7e]/.test(target)) {
+    const reason = 'the request target has a character that must be percent-encoded';
+    throw new HttpError(400, `${reason} (RFC 3986 §2)`);
+  }
+  return { method, target, version };
+}
+
+/** RFC 9112 §5: one header field line, `Name: value`. @throws HttpError 400 */
+export function parseField(line: string): [name: string, value: string] {
+  if (line.startsWith(' ') || line.startsWith('\t')) {
+    throw new HttpError(400, 'a header field folded onto a second line (obs-fold, RFC 9112 §5.2)');
+  }
+  const colon = line.indexOf(':');
+  const name = line.slice(0, colon);
+  if (colon === -1 || !TOKEN.test(name)) {
+    // §5.1: no whitespace is allowed between the field name and the colon.
+    const expected = 'expected Name: value (RFC 9112 §5.1)';
+    throw new HttpError(400, `malformed header field ${JSON.stringify(line)}: ${expected}`);
+  }
+  const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, ''); // §5.1: optional whitespace
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+    throw new HttpError(400, `header field ${name} has a control character (RFC 9110 §5.5)`);
+  }
+  return [name, value];
+}
+
+/**
+ * RFC 9112 §3.2, host[:port] (RFC 3986 §3.2.2): a server answers 400 to any other Host, because an
+ * application that rebuilds its URL from it could be misled.
+ */
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(:\d*)?$/;
+
+/** RFC 9112 §3.2: the Host rules. @throws HttpError 400 */
+export function checkHost(version: string, headers: Headers): void {
+  const hosts = headers.filter(([name]) => name.toLowerCase() === 'host');
+  if (version === 'HTTP/1.1' && hosts.length !== 1) {
+    // §3.2: a server MUST answer 400 to an HTTP/1.1 request without exactly one Host.
+    const count = hosts.length;
+    const reason = `an HTTP/1.1 request needs exactly one Host header field, this one has ${count}`;
+    throw new HttpError(400, `${reason} (RFC 9112 §3.2)`);
+  }
+  const host = hosts[0]?.[1];
+  if (host !== undefined && !HOST.test(host)) {
+    const reason = `the Host header field ${JSON.stringify(host)} is not a host[:port]`;
+    throw new HttpError(400, `${reason} (RFC 9112 §3.2)`);
+  }
+}
+
+// #region body-length
+/**
+ * The body's length in bytes from Content-Length (RFC 9112 §6.3); 0 without one.
+ * @throws HttpError 400 for an invalid or conflicting Content-Length or one sent
+ *   together with Transfer-Encoding; 501 for a Transfer-Encoding (we do not decode chunked).
+ */
+export function bodyLength(headers: Headers): number {
+  const values = headers
+    .filter(([name]) => name.toLowerCase() === 'content-length')
+    .flatMap(([, value]) => value.split(','));
+  const encoding = headers.find(([name]) => name.toLowerCase() === 'transfer-encoding');
+  if (encoding && values.length > 0) {
+    // §6.3 item 3: both at once is how request smuggling starts; refuse it.
+    const reason = 'a request must not have both Transfer-Encoding and Content-Length';
+    throw new HttpError(400, `${reason} (RFC 9112 §6.3)`);
+  }
+  if (encoding) {
+    const reason = `Transfer-Encoding ${encoding[1]} is not supported here: send a Content-Length`;
+    throw new HttpError(501, `${reason} (RFC 9112 §6.1)`);
+  }
+  const lengths = new Set(values.map((value) => value.trim()));
+  if (lengths.size === 0) return 0;
+  const [length] = lengths;
+  if (lengths.size > 1 || !/^\d{1,15}$/.test(length!)) {
+    const shown = JSON.stringify(values.join(','));
+    throw new HttpError(400, `invalid Content-Length ${shown} (RFC 9112 §6.3)`);
+  }
+  return Number(length);
+}
+// #endregion
+
+/** RFC 9110 §10.1.1: an HTTP/1.1 client with `Expect: 100-continue` waits to send its body. */
+export function expectsContinue(head: RequestHead): boolean {
+  if (head.version !== 'HTTP/1.1') return false;
+  return head.headers.some(
+    ([name, value]) => name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue',
+  );
+}
+
+// #region response-head
+/**
+ * The status line and header fields as they go on the wire (RFC 9112 §4, §5): the application's
+ * fields in its order; each of `defaults` (Date, Server) whose name it did not send; then
+ * `Connection: <connection>` when given. A server that closes after every response says `close`
+ * (§9.6); without a Content-Length, the close is what ends the body (§6.3 item 8).
+ */
+export function responseHead(
+  status: string,
+  headers: Headers,
+  defaults: Headers,
+  connection?: string,
+): string {
+  const fields: Headers = [...headers];
+  for (const field of defaults) {
+    const name = field[0].toLowerCase();
+    if (!headers.some(([key]) => key.toLowerCase() === name)) fields.push(field);
+  }
+  if (connection !== undefined) fields.push(['Connection', connection]);
+  const lines = fields.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${status}\r\n${lines}\r\n`;
+}
+// #endregion
+
+/** IMF-fixdate (RFC 9110 §5.6.7), the Date field's format: 'Mon, 15 Jul 2019 05:54:48 GMT'. */
+export function httpDate(now: Date): string {
+  return now.toUTCString(); // ECMA-262 defines toUTCString as exactly this format
+}
+
+/** Reason phrases of the status codes this course uses (RFC 9110 §15). */
+// A reference table, read across as RFC 9110 §15 lists the codes: the formatter leaves it alone.
+// prettier-ignore
+export const REASON_PHRASES: Readonly<Record<number, string>> = {
+  200: 'OK', 201: 'Created', 204: 'No Content', 206: 'Partial Content',
+  301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified',
+  307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+  405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 410: 'Gone',
+  411: 'Length Required', 413: 'Content Too Large', 414: 'URI Too Long',
+  415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 422: 'Unprocessable Content',
+  429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway',
+  503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
+};
+
+/** '404 Not Found' for 404; an unknown code gets an empty reason phrase (RFC 9112 §4 allows it). */
+export function statusLine(code: number): string {
+  return `${code} ${REASON_PHRASES[code] ?? ''}`;
+}
