@@ -100,11 +100,14 @@ describe('the static-file application', () => {
     ['GET http://localhost/../secret.txt HTTP/1.1', 'HTTP/1.1 400 Bad Request'],
   ];
   for (const [line, expected] of escapes) {
-    where(...(line.includes('/link.txt') ? (['symlinks'] as const) : [])).it(`never leaves the folder: ${line} -> ${expected.slice(9)}`, async () => {
-      const { status, body } = await request(line);
-      expect(status).toBe(expected);
-      expect(body.toString()).not.toContain('secret');
-    });
+    where(...(line.includes('/link.txt') ? (['symlinks'] as const) : [])).it(
+      `never leaves the folder: ${line} -> ${expected.slice(9)}`,
+      async () => {
+        const { status, body } = await request(line);
+        expect(status).toBe(expected);
+        expect(body.toString()).not.toContain('secret');
+      },
+    );
   }
 
   it('checks paths without touching the file system', () => {
