@@ -66,6 +66,15 @@ export function programName(name: string): string | undefined {
 }
 
 /**
+ * CommonJS packages inlined into an ES module bundle (Express, Koa, Fastify
+ * and their dependencies) still call `require('node:http')` and the like;
+ * esbuild turns that into a call that throws ("Dynamic require of "tty" is
+ * not supported") unless the module has a `require` of its own. This gives
+ * it Node's (Node docs: module.createRequire).
+ */
+const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/**
  * Bundles `entry` (a path from the repository root, or absolute) into
  * BUILD_DIR and returns the bundle's absolute path. Node built-ins stay
  * imports; everything else, the course's own modules and node_modules alike,
@@ -89,6 +98,7 @@ export async function bundle(entry: string, outName = `${basename(entry).replace
     write: false,
     logLevel: 'silent',
     plugins: [ownImportMetaUrl(entryPath), importShared(shared, dirname(outfile))],
+    banner: { js: REQUIRE_BANNER },
   });
   mkdirSync(dirname(outfile), { recursive: true });
   const temporary = `${outfile}.${process.pid}.tmp`;
