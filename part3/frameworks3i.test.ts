@@ -51,7 +51,7 @@ describe('3i runs an Express app that fails: each answered, the pool serves on',
     expect(await statusOf(`${ECHO}Content-Length: 2\r\n\r\n{}`)).toBe('HTTP/1.1 200 OK');
   });
 
-  it(`a route that never answers: 500 after ${FAULT_TIMEOUT_MS} ms, a log line; then one`, async () => {
+  it(`never answers: 500 after ${FAULT_TIMEOUT_MS} ms, a log line; then an answer`, async () => {
     expect(await statusOf(GET('/never-ends'))).toBe('HTTP/1.1 500 Internal Server Error');
     await server.line(/^fromNodeHttp: GET \/never-ends: no response head after \d+ ms$/, 'stderr');
     expect(await statusOf(`${ECHO}Content-Length: 2\r\n\r\n{}`)).toBe('HTTP/1.1 200 OK');

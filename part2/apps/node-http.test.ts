@@ -200,7 +200,7 @@ describe('an Express app that fails, on the gateway: each answered, the server s
     await servesOn();
   });
 
-  it(`a route that never answers: the server's 500 after ${FAULT_TIMEOUT_MS} ms, a log line`, async () => {
+  it(`never answers: the server's 500 after ${FAULT_TIMEOUT_MS} ms, a log line`, async () => {
     const { text } = await ask(gateway.target, GET('/never-ends'));
     expect(text).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
     const line = `fromNodeHttp: GET /never-ends: no response head after ${FAULT_TIMEOUT_MS} ms\n`;
