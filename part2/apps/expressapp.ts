@@ -15,18 +15,18 @@ import express, { type ErrorRequestHandler } from 'express';
 import { fromNodeHttp } from './node-http.ts';
 
 // #region handler
-const express_ = express();
+export const expressApp = express();
 
-express_.get('/hello', (req, res) => {
+expressApp.get('/hello', (req, res) => {
   res.type('text').send('Hello world from Express!\n');
 });
 
-express_.get('/hello/:name', (req, res) => {
+expressApp.get('/hello/:name', (req, res) => {
   res.type('text').send(`Hello ${req.params.name} from Express!\n`);
 });
 
 // express.json() parses a JSON body into req.body; a malformed one is a 400 error.
-express_.post('/echo', express.json(), (req, res) => {
+expressApp.post('/echo', express.json(), (req, res) => {
   res.json(req.body);
 });
 // #endregion
@@ -49,10 +49,10 @@ const onError: ErrorRequestHandler = (
     .type('text')
     .send(`${status < 500 ? error.message : 'Internal Server Error'}\n`);
 };
-express_.use(onError);
+expressApp.use(onError);
 // #endregion
 
 // #region app
 /** The Express app as a gateway application. Any other path gets Express's own 404. */
-export const app = fromNodeHttp(express_);
+export const app = fromNodeHttp(expressApp);
 // #endregion

@@ -66,13 +66,12 @@ export function fromNodeHttp(handler: NodeHttpHandler, options: NodeHttpOptions 
   const timeoutMs = options.timeoutMs ?? RESPONSE_TIMEOUT_MS;
   return (environ, startResponse) => {
     async function* body(): AsyncGenerator<Chunk> {
-      const abort = new AbortController();
       const where = `fromNodeHttp: ${environ.REQUEST_METHOD} ${environ.PATH_INFO}`;
       const complain = (what: string) => environ['wsgi.errors'].write(`${where}: ${what}\n`);
-      const pending = inject(handler, { ...toInjectOptions(environ), signal: abort.signal });
+      // The handler runs at once; light-my-request resolves when it has written its head.
+      const pending = inject(handler, toInjectOptions(environ));
       const response = await within(pending, timeoutMs, () => {
         complain(`no response head after ${timeoutMs} ms`);
-        abort.abort(); // tells a handler still reading the request body that it is over
       });
       const status = `${response.statusCode} ${response.statusMessage}`; // 200 OK
       startResponse(status, toHeaders(response, environ));
@@ -106,7 +105,7 @@ async function* chunks(
       if (next.value.length > 0) yield next.value;
     }
   } finally {
-    if (!res.writableFinished) res.destroy();
+    if (!res.writableEnded) res.destroy();
   }
 }
 
