@@ -70,7 +70,8 @@ export function programName(name: string): string | undefined {
  * and their dependencies) still call `require('node:http')` and the like;
  * esbuild turns that into a call that throws ("Dynamic require of "tty" is
  * not supported") unless the module has a `require` of its own. This gives
- * it Node's (Node docs: module.createRequire).
+ * it Node's (Node docs: module.createRequire). Only application bundles get
+ * it (`withRequire`): the steps themselves are ES modules through and through.
  */
 const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
@@ -83,7 +84,11 @@ const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:m
  * The bundle is written under a temporary name and renamed, so that two test
  * files building the same step at once never run a half-written file.
  */
-export async function bundle(entry: string, outName = `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`): Promise<string> {
+export async function bundle(
+  entry: string,
+  outName = `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`,
+  { withRequire = false }: { withRequire?: boolean } = {},
+): Promise<string> {
   const entryPath = resolvePath(REPO_ROOT, entry);
   const outfile = join(BUILD_DIR, outName);
   const shared = SHARED.map((file) => resolvePath(REPO_ROOT, file)).filter((file) => file !== entryPath);
@@ -98,7 +103,7 @@ export async function bundle(entry: string, outName = `${basename(entry).replace
     write: false,
     logLevel: 'silent',
     plugins: [ownImportMetaUrl(entryPath), importShared(shared, dirname(outfile))],
-    banner: { js: REQUIRE_BANNER },
+    ...(withRequire ? { banner: { js: REQUIRE_BANNER } } : {}),
   });
   mkdirSync(dirname(outfile), { recursive: true });
   const temporary = `${outfile}.${process.pid}.tmp`;
@@ -167,7 +172,7 @@ export async function buildApplication(spec: string): Promise<string> {
   const file = findModule(moduleName); // the same lookup as Part 2's loadApplication
   if (!file) throw new Error(`Cannot load ${spec}: no module ${moduleName} (looked for it as a path and in part2/apps/)`);
   const outName = join('apps', relative(REPO_ROOT, file).replace(/^(\.\.[/\\])+/, '').replace(/[/\\]/g, '_').replace(/\.[cm]?[jt]s$/, '.mjs'));
-  return `${await bundle(file, outName)}:${exportName}`;
+  return `${await bundle(file, outName, { withRequire: true })}:${exportName}`;
 }
 
 /**
