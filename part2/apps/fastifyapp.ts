@@ -3,7 +3,9 @@
  * write one, served by our gateway server through the node:http adapter.
  * Where Fastify's docs end with `fastify.listen({ port: 3000 })`, we wait
  * until its plugins are loaded (`ready()`) and export its router, the
- * function its own node:http server calls for each request.
+ * function its own node:http server calls for each request. Its docs also
+ * turn on Fastify's logger (`logger: true`); we leave it off, so that the
+ * server's own request log is the one you read.
  *
  * Run it:  npm run part2 -- fastifyapp
  *          curl -v http://localhost:8888/hello
