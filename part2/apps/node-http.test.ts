@@ -126,6 +126,13 @@ describe('fromNodeHttp: a handler that fails, without a socket', () => {
     await expect(callApp(app)).rejects.toThrow('boom');
   });
 
+  it('returns a promise that rejects: the iteration rejects, the process lives on', async () => {
+    const app = fromNodeHttp(async () => {
+      throw new Error('rejected');
+    });
+    await expect(callApp(app)).rejects.toThrow('rejected');
+  });
+
   it("destroys its response with an error ('error'): the iteration rejects", async () => {
     const app = fromNodeHttp((req, res) => res.destroy(new Error('destroyed')));
     await expect(callApp(app)).rejects.toThrow('destroyed');

@@ -26,8 +26,12 @@ import {
 } from '../gateway.ts';
 import { encodePath } from './fetch.ts';
 
-/** A node:http request listener: what an Express app, `koa.callback()` and Fastify's router are. */
-export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+/**
+ * A node:http request listener: what an Express app, `koa.callback()` and
+ * Fastify's router are. What it returns is ignored, unless it is a promise that
+ * rejects ({@link dispatcher}).
+ */
+export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /**
  * How long a handler may stay silent, in ms: before it writes its response
@@ -64,12 +68,13 @@ export interface NodeHttpOptions {
  */
 export function fromNodeHttp(handler: NodeHttpHandler, options: NodeHttpOptions = {}): Application {
   const timeoutMs = options.timeoutMs ?? RESPONSE_TIMEOUT_MS;
+  const dispatch = dispatcher(handler);
   return (environ, startResponse) => {
     async function* body(): AsyncGenerator<Chunk> {
       const where = `fromNodeHttp: ${environ.REQUEST_METHOD} ${environ.PATH_INFO}`;
       const complain = (what: string) => environ['wsgi.errors'].write(`${where}: ${what}\n`);
       // The handler runs at once; light-my-request resolves when it has written its head.
-      const pending = inject(handler, toInjectOptions(environ));
+      const pending = inject(dispatch, toInjectOptions(environ));
       const response = await within(pending, timeoutMs, () => {
         complain(`no response head after ${timeoutMs} ms`);
       });
@@ -81,6 +86,22 @@ export function fromNodeHttp(handler: NodeHttpHandler, options: NodeHttpOptions 
   };
 }
 // #endregion
+
+/**
+ * The function light-my-request calls. An Express app goes as it is:
+ * light-my-request knows Express by identity (`app.request.app === app`) and
+ * only then re-parents the prototypes Express gives req and res. Any other
+ * handler is wrapped, so that a promise it returns and rejects destroys the
+ * response with that error, a 500, where node:http would leave an unhandled
+ * rejection, which ends the process (Node docs: --unhandled-rejections).
+ */
+function dispatcher(handler: NodeHttpHandler): NodeHttpHandler {
+  if ((handler as { request?: { app?: unknown } }).request?.app === handler) return handler;
+  return (req, res) => {
+    const result = handler(req, res);
+    if (result instanceof Promise) result.catch((error: unknown) => res.destroy(error as Error));
+  };
+}
 
 /**
  * The body chunks the handler writes, as it writes them (light-my-request's
