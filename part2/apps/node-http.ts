@@ -13,7 +13,7 @@
  * them ourselves would mean copying the internals of node:http that every
  * framework leans on (headersSent, writableEnded, 'finish', 'close'); that
  * is exactly the library's job, and it knows Express's prototype swap.
- * Python has the same kind of bridge the other way round: a2wsgi.
+ * Python has bridges of this kind too: a2wsgi runs an ASGI app on a WSGI server.
  */
 import { inject, type InjectOptions, type Response as Injected } from 'light-my-request';
 import type { IncomingMessage, ServerResponse } from 'node:http';
