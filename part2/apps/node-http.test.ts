@@ -188,27 +188,27 @@ for (const [name, app] of APPS) {
   });
 }
 
+/** After a failure: the server at `target` still answers. */
+async function servesOn(target: Target): Promise<void> {
+  const { text } = await ask(target, POST('/echo', '{"still":"here"}'));
+  expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\{"still":"here"\}$/);
+}
+
 describe('an Express app that fails, on the gateway: each answered, the server serves on', () => {
   let gateway: RunningGateway;
   beforeAll(async () => (gateway = await startGateway(faults)));
   afterAll(() => gateway.close());
 
-  /** After each failure: the server still answers. */
-  async function servesOn(): Promise<void> {
-    const { text } = await ask(gateway.target, POST('/echo', '{"still":"here"}'));
-    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\{"still":"here"\}$/);
-  }
-
   it("a route that throws: Express's own 500", async () => {
     expect((await ask(gateway.target, GET('/throws'))).text).toMatch(/^HTTP\/1\.1 500 /);
-    await servesOn();
+    await servesOn(gateway.target);
   });
 
   it("a response destroyed with an error: the server's 500, the error in its log", async () => {
     const { text } = await ask(gateway.target, GET('/destroys'));
     expect(text).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n[^]*the application failed/);
     expect(gateway.errors.join('')).toContain('a route that destroys its response');
-    await servesOn();
+    await servesOn(gateway.target);
   });
 
   it(`never answers: the server's 500 after ${FAULT_TIMEOUT_MS} ms, a log line`, async () => {
@@ -216,7 +216,7 @@ describe('an Express app that fails, on the gateway: each answered, the server s
     expect(text).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
     const line = `fromNodeHttp: GET /never-ends: no response head after ${FAULT_TIMEOUT_MS} ms\n`;
     expect(gateway.errors).toContain(line);
-    await servesOn();
+    await servesOn(gateway.target);
   });
 
   it('a route that stalls after its first chunk: that chunk, a reset, a log line', async () => {
@@ -226,19 +226,25 @@ describe('an Express app that fails, on the gateway: each answered, the server s
     expect(gateway.errors).toContain(
       `fromNodeHttp: GET /stalls: no body bytes for ${FAULT_TIMEOUT_MS} ms\n`,
     );
-    await servesOn();
+    await servesOn(gateway.target);
   });
+});
+
+describe('a body over a limit, on the gateway: answered, and the server serves on', () => {
+  let gateway: RunningGateway;
+  beforeAll(async () => (gateway = await startGateway(faults)));
+  afterAll(() => gateway.close());
 
   it("a JSON body over express.json()'s 100 kB: Express's own 413", async () => {
     const big = JSON.stringify({ text: 'x'.repeat(200_000) });
     expect((await ask(gateway.target, POST('/echo', big))).text).toMatch(/^HTTP\/1\.1 413 /);
-    await servesOn();
+    await servesOn(gateway.target);
   });
 
   it("a body over the server's 1 MiB: the server's 413, before the app is called", async () => {
     const head = `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${2 ** 21}\r\n\r\n`;
     expect((await ask(gateway.target, head)).text).toMatch(/^HTTP\/1\.1 413 Content Too Large\r\n/);
-    await servesOn();
+    await servesOn(gateway.target);
   });
 });
 
