@@ -66,6 +66,16 @@ export function programName(name: string): string | undefined {
 }
 
 /**
+ * CommonJS packages inlined into an ES module bundle (Express, Koa, Fastify
+ * and their dependencies) still call `require('node:http')` and the like;
+ * esbuild turns that into a call that throws ("Dynamic require of "tty" is
+ * not supported") unless the module has a `require` of its own. This gives
+ * it Node's (Node docs: module.createRequire). Only application bundles get
+ * it (`withRequire`): the steps themselves are ES modules through and through.
+ */
+const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/**
  * Bundles `entry` (a path from the repository root, or absolute) into
  * BUILD_DIR and returns the bundle's absolute path. Node built-ins stay
  * imports; everything else, the course's own modules and node_modules alike,
@@ -74,7 +84,11 @@ export function programName(name: string): string | undefined {
  * The bundle is written under a temporary name and renamed, so that two test
  * files building the same step at once never run a half-written file.
  */
-export async function bundle(entry: string, outName = `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`): Promise<string> {
+export async function bundle(
+  entry: string,
+  outName = `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`,
+  { withRequire = false }: { withRequire?: boolean } = {},
+): Promise<string> {
   const entryPath = resolvePath(REPO_ROOT, entry);
   const outfile = join(BUILD_DIR, outName);
   const shared = SHARED.map((file) => resolvePath(REPO_ROOT, file)).filter((file) => file !== entryPath);
@@ -89,6 +103,7 @@ export async function bundle(entry: string, outName = `${basename(entry).replace
     write: false,
     logLevel: 'silent',
     plugins: [ownImportMetaUrl(entryPath), importShared(shared, dirname(outfile))],
+    ...(withRequire ? { banner: { js: REQUIRE_BANNER } } : {}),
   });
   mkdirSync(dirname(outfile), { recursive: true });
   const temporary = `${outfile}.${process.pid}.tmp`;
@@ -169,7 +184,7 @@ export async function buildApplication(spec: string): Promise<string> {
   const file = findModule(moduleName); // the same lookup as Part 2's loadApplication
   if (!file) throw new Error(`Cannot load ${spec}: no module ${moduleName} (looked for it as a path and in part2/apps/)`);
   const outName = join('apps', relative(REPO_ROOT, file).replace(/^(\.\.[/\\])+/, '').replace(/[/\\]/g, '_').replace(/\.[cm]?[jt]s$/, '.mjs'));
-  return `${await bundle(file, outName)}:${exportName}`;
+  return `${await bundle(file, outName, { withRequire: true })}:${exportName}`;
 }
 
 /**

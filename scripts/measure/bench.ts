@@ -55,6 +55,8 @@ const MODELS: Model[] = [
   { name: '3g', about: '3g: a child process per connection', command: async () => [await buildProgram('3g')], keepAlive: false, requests: 400, durationMs: 20_000 },
   { name: '3i', about: '3i: pre-forked pool', command: async () => [await buildProgram('3i'), await buildApplication('hello'), '--quiet'], keepAlive: false, requests: 40_000, durationMs: 8_000 },
   { name: 'node:http', about: 'node:http, Connection: close', command: async () => [await buildProgram('baseline')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
+  { name: 'part2-express', about: 'Express on the Part 2 gateway', command: async () => [await bundle('part2/webserver2.ts'), await buildApplication('expressapp'), '--quiet'], keepAlive: false, requests: 20_000, durationMs: 8_000 },
+  { name: 'http-express', about: 'Express on node:http', command: async () => [await bundle('scripts/measure/express-http.ts', undefined, { withRequire: true })], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'node:http keep-alive', about: 'node:http, keep-alive', command: async () => [await buildProgram('baseline'), '--keep-alive'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
 ];
 

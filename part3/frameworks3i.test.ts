@@ -1,0 +1,66 @@
+/**
+ * Express, Fastify and Koa on 3i, the pre-forked pool: the same golden
+ * transcripts as on Part 2's server, byte for byte (each app bundled by
+ * esbuild, as `npm run part3 -- 3i expressapp` does), and an Express app
+ * that fails in each way we know, the pool serving on after each.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
+import { loadTranscripts, replay } from '../scripts/testing/transcripts.ts';
+import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { FAULT_TIMEOUT_MS } from '../part2/fixtures/expressfaults.ts';
+
+const part2 = loadTranscripts(fileURLToPath(new URL('../part2/transcripts', import.meta.url)));
+
+for (const app of ['expressapp', 'fastifyapp', 'koaapp']) {
+  describe(`3i runs ${app}: Part 2's transcripts, byte for byte`, () => {
+    let server: RunningStep;
+    beforeAll(async () => (server = await startStep('3i', ['--workers', '1'], { app })), 30_000);
+    afterAll(() => server.stop());
+
+    for (const transcript of part2.filter((t) => t.app === app)) {
+      it(transcript.name, async () => {
+        const result = await replay(server.target, transcript);
+        assertSameBytes(result.bytes, transcript.responseBytes);
+        expect(result.ending).toBe('end');
+      });
+    }
+  });
+}
+
+describe('3i runs an Express app that fails: each answered, the pool serves on', () => {
+  let server: RunningStep;
+  const spec = 'part2/fixtures/expressfaults.ts:app';
+  beforeAll(
+    async () => (server = await startStep('3i', ['--workers', '1'], { app: spec })),
+    30_000,
+  );
+  afterAll(() => server.stop());
+
+  /** The status line of the answer to `request`. */
+  async function statusOf(request: string): Promise<string> {
+    const { bytes } = await exchange(server.target, [Buffer.from(request, 'latin1')]);
+    return bytes.toString('latin1').split('\r\n')[0]!;
+  }
+  const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
+  const ECHO = 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
+
+  it("a route that throws: Express's 500; then an answer", async () => {
+    expect(await statusOf(GET('/throws'))).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(await statusOf(`${ECHO}Content-Length: 2\r\n\r\n{}`)).toBe('HTTP/1.1 200 OK');
+  });
+
+  it(`never answers: 500 after ${FAULT_TIMEOUT_MS} ms, a log line; then an answer`, async () => {
+    expect(await statusOf(GET('/never-ends'))).toBe('HTTP/1.1 500 Internal Server Error');
+    await server.line(/^fromNodeHttp: GET \/never-ends: no response head after \d+ ms$/, 'stderr');
+    expect(await statusOf(`${ECHO}Content-Length: 2\r\n\r\n{}`)).toBe('HTTP/1.1 200 OK');
+  });
+
+  it("a body over the server's 1 MiB: 413; then an answer", async () => {
+    expect(await statusOf(`${ECHO}Content-Length: ${2 ** 21}\r\n\r\n`)).toBe(
+      'HTTP/1.1 413 Content Too Large',
+    );
+    expect(await statusOf(`${ECHO}Content-Length: 2\r\n\r\n{}`)).toBe('HTTP/1.1 200 OK');
+  });
+});
