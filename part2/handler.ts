@@ -61,7 +61,9 @@ export class ResponseHandler {
     // What the client sends after its request is read and dropped; close() needs to know.
     connection.on('data', () => (this.clientStillSending = true));
   }
+  // #endregion
 
+  // #region handler-start-response
   /** PEP 3333 start_response: checks and stores the status and headers; sends nothing. */
   readonly startResponse: StartResponse = (status, headers, excInfo) => {
     if (excInfo !== undefined && excInfo !== null) {
@@ -84,7 +86,9 @@ export class ResponseHandler {
     }
     if (data.length > 0) void this.send(data);
   };
+  // #endregion
 
+  // #region handler-send
   /** Sends a chunk, the head first; returns a promise only when we must wait for 'drain'. */
   send(chunk: Uint8Array): Promise<void> | undefined {
     if (this.connection.destroyed) return undefined;
@@ -113,8 +117,8 @@ export class ResponseHandler {
     if (this.bodyLog) logLines(this.settings.log, '> ', this.bodyLog);
     closeConnection(this.connection, this.clientStillSending);
   }
+  // #endregion
 }
-// #endregion
 
 function waitForDrain(connection: Socket): Promise<void> {
   return new Promise((resolve) => {

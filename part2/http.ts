@@ -50,7 +50,8 @@ export class RequestDecoder {
   private continueDue = false;
 
   constructor(private readonly limits: Limits) {}
-
+  // #endregion
+  // #region decoder-push
   /** The next bytes: the request once it is whole, else undefined. @throws HttpError to refuse */
   push(chunk: Buffer): Request | undefined {
     if (!this.head) {
@@ -77,7 +78,7 @@ export class RequestDecoder {
     if (this.bodyBytes < this.contentLength) return undefined;
     return { ...this.head, body: Buffer.concat(this.body) };
   }
-
+  // #endregion
   /** True once, after a head whose client waits for {@link CONTINUE} (RFC 9110 §10.1.1). */
   takeContinue(): boolean {
     const due = this.continueDue;
@@ -98,7 +99,6 @@ export class RequestDecoder {
     return new HttpError(400, head ? `${where} Content-Length announced` : where);
   }
 }
-// #endregion
 
 /**
  * Index just past the blank line that ends a request head, or -1 if it has not arrived. A line ends

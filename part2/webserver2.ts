@@ -66,7 +66,7 @@ export interface ServerOptions {
   maxBodyBytes?: number;
 }
 
-// #region serve-forever
+// #region make-server
 /**
  * Creates the server (wsgiref's make_server): a listening socket whose every
  * accepted connection is served by {@link handleOneRequest}. Call
@@ -87,7 +87,9 @@ export function makeServer(app: Application, options: ServerOptions = {}): Serve
   server.on('connection', (connection) => void handleOneRequest(connection, app, settings));
   return server;
 }
+// #endregion
 
+// #region serve-forever
 /** Listens on `host`:`port` and says so; on failure, says why in one line and exits. */
 export function serveForever(server: Server, port: number, host: string): void {
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -179,13 +181,13 @@ export function readRequest(connection: Socket, options: ServerOptions = {}): Pr
 }
 // #endregion
 
-// #region get-environ
 /**
  * Builds environ from a request (PEP 3333 "environ Variables").
  *
  * The aligned `key: value, // sample` layout bends the house style on purpose:
  * it lets you read environ as the table the PEP prints.
  */
+// #region get-environ
 export function getEnviron(
   request: Request,
   connection: Socket,
@@ -220,7 +222,9 @@ export function getEnviron(
   if (authority) environ.HTTP_HOST = authority[1]!;
   return environ;
 }
+// #endregion
 
+// #region add-header-fields
 /** Adds the request's header fields to environ: `User-Agent` as HTTP_USER_AGENT (PEP 3333, CGI). */
 function addHeaderFields(environ: Environ, headers: Headers): void {
   for (const [name, value] of headers) {
