@@ -162,9 +162,13 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   const navFor = (section: string | undefined): NavItem[] =>
     [...sections].map(([label, href]) => ({ label, href, current: label === section }));
 
-  rendered.forEach((page, i) => {
-    const prev = rendered[i - 1];
-    const next = rendered[i + 1];
+  // Previous/next follow the main path: a part's README and its numbered lessons
+  // (lessons/NN-topic.md). Reference pages (part2/lessons/rules.md...) stand aside.
+  const mainPath = rendered.filter((page) => !/^part\d+\/lessons\/(?!\d)/.test(page.source));
+  rendered.forEach((page) => {
+    const i = mainPath.indexOf(page);
+    const prev = i < 0 ? undefined : mainPath[i - 1];
+    const next = i < 0 ? undefined : mainPath[i + 1];
     write(
       page.output,
       renderLayout({

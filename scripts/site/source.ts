@@ -12,15 +12,17 @@ import { escapeHtml, highlight, relativeUrl, splitHighlightedLines } from './mar
 
 /**
  * True for repo paths that are never part of the site: installed
- * (node_modules), private (dot files and folders), the tests' fixtures (a
- * folder listing would otherwise publish the site builder's fixture lessons
- * as if they were the course's), or the built site itself.
+ * (node_modules), private (dot files and folders), the site builder's own
+ * test fixtures (a folder listing would otherwise publish its fixture lessons
+ * as if they were the course's), or the built site itself. The parts' fixtures
+ * (part2/fixtures, part3/fixtures) are apps the lessons run, so they are shown.
  */
 export function isHidden(repoPath: string): boolean {
-  if (repoPath === 'docs/site' || repoPath.startsWith('docs/site/')) return true;
+  const within = (folder: string) => repoPath === folder || repoPath.startsWith(`${folder}/`);
+  if (within('docs/site') || within('scripts/site/fixtures')) return true;
   return repoPath
     .split('/')
-    .some((segment) => (segment.startsWith('.') && segment !== '.' && segment !== '..') || segment === 'node_modules' || segment === 'fixtures');
+    .some((segment) => (segment.startsWith('.') && segment !== '.' && segment !== '..') || segment === 'node_modules');
 }
 
 const LANGUAGES: Record<string, string> = {
