@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { listen } from '../../part1/webserver1.ts';
-import { loadApplication } from '../../part2/webserver2.ts';
+import { loadApplication } from '../../part2/loader.ts';
 import { byteDiff } from './compare.ts';
 import { startGateway } from './servers.ts';
 import { startStep } from './running-steps.ts';
