@@ -74,6 +74,8 @@ const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
  * LSBAWS_HANDOVER_TIMEOUT_MS to watch it happen.
  */
 export const HANDOVER_TIMEOUT_MS = Number(process.env.LSBAWS_HANDOVER_TIMEOUT_MS ?? 60_000);
+/** How long a child waits for a silent client, in ms: Part 1's IDLE_TIMEOUT_MS, or LSBAWS_IDLE_TIMEOUT_MS (tests). */
+const IDLE_MS = Number(process.env.LSBAWS_IDLE_TIMEOUT_MS ?? IDLE_TIMEOUT_MS);
 
 // #region serve-forever
 /**
@@ -221,7 +223,7 @@ export function sleepSync(seconds: number): void {
  * (Part 1's endOfHead), the end of the stream (a half-close, `nc -N`), or
  * MAX_REQUEST_BYTES, whichever comes first. TCP is a byte stream, so one
  * read may hold half a line. Resolves with the bytes read: none when the
- * client left, or stayed silent for IDLE_TIMEOUT_MS.
+ * client left, or stayed silent for IDLE_MS.
  */
 export function readRequest(connection: Socket): Promise<Buffer> {
   return new Promise((resolve) => {
@@ -236,7 +238,7 @@ export function readRequest(connection: Socket): Promise<Buffer> {
       request = Buffer.concat([request, chunk]);
       if (endOfHead(request) !== -1 || request.length >= MAX_REQUEST_BYTES) done();
     }
-    connection.setTimeout(IDLE_TIMEOUT_MS, () => {
+    connection.setTimeout(IDLE_MS, () => {
       request = Buffer.alloc(0); // a silent client gets no answer, only the close
       done();
     });

@@ -218,7 +218,9 @@ export function serveChild(spec: string, options: ServerOptions): void {
     received = true;
     process.send!('received', undefined, {}, () => {}); // the parent closes its copy when it hears this (if it has gone, no matter)
     connection.allowHalfOpen = true; // as in Part 2's server: a half-closed client (nc -N) still gets its answer
-    await handleOneRequest(connection, await app, { ...options, serverPort: String(connection.localPort) });
+    // Part 2's handleOneRequest rejects when the client resets while it writes
+    // an error response (the write fails, ECONNRESET): nothing is left to serve.
+    await handleOneRequest(connection, await app, { ...options, serverPort: String(connection.localPort) }).catch(() => {});
     // handleOneRequest resolves once the response is on its way; the
     // connection closes when the client has read it (Part 2's finishResponse).
     if (!connection.destroyed) await once(connection, 'close');
@@ -247,9 +249,11 @@ export function serveChild(spec: string, options: ServerOptions): void {
  * sets LSBAWS_FIXED_DATE (an ISO date) and every response says that date,
  * byte for byte repeatable. Without it, the real time.
  */
-function clockFromEnvironment(): Pick<ServerOptions, 'clock'> {
+function clockFromEnvironment(): Pick<ServerOptions, 'clock' | 'requestTimeoutMs'> {
   const fixed = process.env.LSBAWS_FIXED_DATE;
-  return fixed ? { clock: () => new Date(fixed) } : {};
+  // LSBAWS_REQUEST_TIMEOUT_MS: a test's silent client is dropped (408) without waiting Part 2's 30 s.
+  const timeout = process.env.LSBAWS_REQUEST_TIMEOUT_MS;
+  return { ...(fixed ? { clock: () => new Date(fixed) } : {}), ...(timeout ? { requestTimeoutMs: Number(timeout) } : {}) };
 }
 // #endregion
 

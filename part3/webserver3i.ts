@@ -273,9 +273,11 @@ function tellPrimary(message: unknown, handle?: object): void {
  * sets LSBAWS_FIXED_DATE (an ISO date) and every response says that date,
  * byte for byte repeatable. Without it, the real time.
  */
-function clockFromEnvironment(): Pick<ServerOptions, 'clock'> {
+function clockFromEnvironment(): Pick<ServerOptions, 'clock' | 'requestTimeoutMs'> {
   const fixed = process.env.LSBAWS_FIXED_DATE;
-  return fixed ? { clock: () => new Date(fixed) } : {};
+  // LSBAWS_REQUEST_TIMEOUT_MS: a test's silent client is dropped (408) without waiting Part 2's 30 s.
+  const timeout = process.env.LSBAWS_REQUEST_TIMEOUT_MS;
+  return { ...(fixed ? { clock: () => new Date(fixed) } : {}), ...(timeout ? { requestTimeoutMs: Number(timeout) } : {}) };
 }
 // #endregion
 
