@@ -131,22 +131,3 @@ describe('a child that gets no connection', () => {
     expect(performance.now() - started).toBeLessThan(3000);
   });
 });
-
-describe.each([
-  { step: '3g', args: ['--sleep', '0'], app: undefined, answer: RESPONSE },
-  { step: '3h', args: ['--quiet'], app: 'hello', answer: HELLO },
-])('$step: a mixed burst', ({ step, args, app, answer }) => {
-  it('300 good clients with 60 empty connections and 30 resets at once: every good client answered byte for byte', async () => {
-    server = await startStep(step, args, { ...(app ? { app } : {}) });
-    const baseline = await warmUp(server, answer);
-    const running = server;
-    const good = Array.from({ length: 300 }, (_, i) => exchange(running.target, [GET(`/burst/${i}`)], { idleTimeoutMs: 40_000 }));
-    const bad = [...Array.from({ length: 60 }, () => hostileClient(running.target, 'empty')), ...Array.from({ length: 30 }, () => hostileClient(running.target, 'reset'))];
-    const [results] = await Promise.all([Promise.all(good), Promise.all(bad)]);
-    const answered = results.filter((result) => result.bytes.equals(answer)).length;
-    const wrong = results.find((result) => !result.bytes.equals(answer));
-    if (wrong) assertSameBytes(wrong.bytes, answer, `a good client (${answered} of 300 answered)`);
-    expect(answered).toBe(300);
-    await backToBaseline(running, baseline, 20_000);
-  }, 90_000);
-});
