@@ -17,6 +17,8 @@
  *   itself (SCM_RIGHTS), so the child owns the same TCP connection. The
  *   parent's server has pauseOnConnect, so it reads no byte of the request,
  *   and the parent closes its copy as soon as the child says it has one.
+ *   The child asks for it only once it listens (sendConnection says why),
+ *   and a child that has not taken it within HANDOVER_TIMEOUT_MS is killed.
  * - A child costs a whole Node start-up: tens of milliseconds of CPU and
  *   about 43 MB resident, 6-7 MB of it its own (part3/NOTES.md), where
  *   fork(2) only copies the running process's page tables. Hence
@@ -68,10 +70,11 @@ const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
 /**
  * How long a child may take to start and take its connection, in ms: the
  * parent kills a child that has not taken it by then, and a child that has
- * had no connection by then exits. A start costs 30-60 ms of CPU, but 3f
- * starts 1024 children at once on two cores and the last of them is ready
- * only about 30 s later (part3/NOTES.md): twice that. Tests set
- * LSBAWS_HANDOVER_TIMEOUT_MS to watch it happen.
+ * had no connection by then exits. A start costs 30-60 ms of CPU
+ * (part3/NOTES.md), but 3f starts a child for every connection at once:
+ * client3's 1024 need some 25 s of two cores' time before the last is
+ * ready. A minute leaves room for that. Tests set LSBAWS_HANDOVER_TIMEOUT_MS
+ * to watch it happen.
  */
 export const HANDOVER_TIMEOUT_MS = Number(process.env.LSBAWS_HANDOVER_TIMEOUT_MS ?? 60_000);
 /** How long a child waits for a silent client, in ms: Part 1's IDLE_TIMEOUT_MS, or LSBAWS_IDLE_TIMEOUT_MS (tests). */
