@@ -102,6 +102,11 @@ describe.each(STEPS)('$step: a child per connection, whatever the client does', 
     expect(stuck.received().length).toBe(0); // dropped, not answered: its child never had it
     // A silent client's child waits QUICK's 700 ms; a trickling one's 700 ms after its last byte.
     await backToBaseline(running, baseline, 10_000);
+    // 3f and 3g count the children alive: the count must have come back to 0 too (3g's limit never fills with the dead).
+    if (step === '3f' || step === '3g') {
+      const counted = running.stdout.filter((line) => / alive(, \d+ waiting)?\)$/.test(line)).at(-1);
+      expect(counted).toMatch(/\(0 alive(, 0 waiting)?\)$/);
+    }
     assertSameBytes((await exchange(running.target, [GET('/next')])).bytes, answer, 'the next client');
   }, 30_000);
 });
