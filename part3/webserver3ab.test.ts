@@ -30,7 +30,10 @@ describe('3a: an iterative server', () => {
     await second.closed;
     assertSameBytes(first.received(), RESPONSE, 'first');
     assertSameBytes(second.received(), RESPONSE, 'second');
-    expect(secondFirstByte).toBeGreaterThanOrEqual(firstClosed);
+    // The server sends the first FIN and the second response microseconds apart; under load the
+    // test's event loop can see both in one turn and run their callbacks in either order. The
+    // order the server served them in is the stdout check below; this one says "not before".
+    expect(secondFirstByte).toBeGreaterThanOrEqual(firstClosed - 5);
     const order = server.stdout.filter((line) => line.startsWith('GET '));
     expect(order).toEqual(['GET /first HTTP/1.1', 'GET /second HTTP/1.1']);
   });
