@@ -69,15 +69,16 @@ describe('3i: the pool keeps its port while it replaces workers', () => {
 });
 
 describe.skipIf(process.platform === 'win32')('3i: stops cleanly (needs POSIX process groups and signals)', () => {
-  it('SIGTERM and SIGINT to the process group, twice each: exits, no stack trace, no process left', async () => {
-    const started = await Promise.all([1, 2, 3, 4].map(() => startStep('3i', ['--workers', '2'], { app: 'hello' })));
+  it('SIGTERM (four times) and SIGINT (twice) to the process group: exits, no stack trace, no process left', async () => {
+    // The trace this guards against came from a race (in about one SIGTERM stop of three): several stops at once.
+    const started = await Promise.all([1, 2, 3, 4, 5, 6].map(() => startStep('3i', ['--workers', '2'], { app: 'hello' })));
     servers.push(...started);
     await Promise.all(
       started.map(async (server, i) => {
         const workers = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map((match) => Number(match[1]));
         await exchange(server.target, [GET('/hello')]); // a worker that has served, as in class
         const exited = once(server.process, 'exit');
-        process.kill(-server.pid, i % 2 === 0 ? 'SIGTERM' : 'SIGINT'); // the group, as a closing terminal or systemd does
+        process.kill(-server.pid, i < 4 ? 'SIGTERM' : 'SIGINT'); // the group, as a closing terminal or systemd does
         await exited;
         await until(() => workers.every((pid) => processInfo(pid) === undefined || processInfo(pid)!.state === 'Z'), `workers ${workers} have exited`);
         expect(server.stderr.filter((line) => /^\s+at |Error|ERR_/.test(line))).toEqual([]);
