@@ -74,6 +74,18 @@ const CHILD_EXEC_ARGV = THIS_FILE.endsWith('.ts') ? process.execArgv : [];
  */
 const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
 // #endregion
+/**
+ * How long a child may take to start and take its connection, in ms: the
+ * parent kills a child that has not taken it by then, and a child that has
+ * had no connection by then exits. A start costs 30-60 ms of CPU
+ * (part3/NOTES.md), but 3f starts a child for every connection at once:
+ * client3's 1024 need some 25 s of two cores' time before the last is
+ * ready. A minute leaves room for that. Tests set LSBAWS_HANDOVER_TIMEOUT_MS
+ * to watch it happen.
+ */
+export const HANDOVER_TIMEOUT_MS = Number(process.env.LSBAWS_HANDOVER_TIMEOUT_MS ?? 60_000);
+/** How long a child waits for a silent client, in ms: Part 1's IDLE_TIMEOUT_MS, or LSBAWS_IDLE_TIMEOUT_MS (tests). */
+const IDLE_MS = Number(process.env.LSBAWS_IDLE_TIMEOUT_MS ?? IDLE_TIMEOUT_MS);
 
 // #region serve-forever
 /**
@@ -122,21 +134,54 @@ export function serveForever(server: Server, sleepSeconds: number, maxChildren: 
       forkChildren();
     });
     child.once('exit', (code, signal) => grimReaper(child, code, signal));
-    child.once('spawn', () => {
-      // Node docs, subprocess.send(message, sendHandle, { keepOpen }): keepOpen
-      // true leaves our copy of the socket open. With false, Node would close
-      // it once the child acknowledges receipt, but if the child dies before
-      // that, Node 20 never closes it and the client hangs for good
-      // (lib/internal/child_process.js waits for an ACK that never comes).
+    sendConnection(child, connection);
+  }
+}
+// #endregion
+
+// #region send-connection
+/**
+ * Hands `connection` to `child` over the IPC channel, in three messages:
+ * the child says 'ready' once it listens, the parent sends the connection,
+ * the child says 'received'. Then the parent closes its copy.
+ *
+ * Why wait for 'ready'. Node keeps a message that reaches a child before its
+ * code listens (lib/internal/child_process.js, kPendingMessages; a child
+ * that loads an ES module listens late), but makes the socket in it at
+ * once, and the socket starts reading. A client that had closed without a
+ * byte (a port check, a cancelled preconnect) ended it, and one that reset
+ * destroyed it, before anyone listened: that child waited for an 'end' that
+ * had come and gone, for ever, and this one died of an unhandled 'error'.
+ * Sent after 'ready', the socket reaches the child's listener in the turn of
+ * the event loop that makes it, before any read.
+ *
+ * A child that has not taken its connection within HANDOVER_TIMEOUT_MS
+ * (stuck, stopped) is killed, and libuv reaps it like any other.
+ */
+function sendConnection(child: ChildProcess, connection: Socket): void {
+  const deadline = setTimeout(() => {
+    console.error(`Child ${child.pid} did not take its connection within ${HANDOVER_TIMEOUT_MS} ms: killed`);
+    child.kill('SIGKILL');
+  }, HANDOVER_TIMEOUT_MS);
+  child.on('message', (message) => {
+    // Node docs, subprocess.send(message, sendHandle, { keepOpen }): keepOpen
+    // true leaves our copy of the socket open. With false, Node would close
+    // it once the child acknowledges receipt, but if the child dies before
+    // that, Node 20 never closes it and the client hangs for good
+    // (lib/internal/child_process.js waits for an ACK that never comes).
+    if (message === 'ready') {
       child.send('connection', connection, { keepOpen: true }, (error) => {
         if (error) connection.destroy(); // the child died before it got the connection
       });
-    });
+    }
     // The original's client_connection.close() in the parent: as soon as the
     // child says it has its own copy, or has died without taking it.
-    child.once('message', () => connection.destroy());
-    child.once('exit', () => connection.destroy());
-  }
+    if (message === 'received') connection.destroy();
+    if (message === 'received') clearTimeout(deadline);
+  });
+  child.once('exit', () => connection.destroy());
+  child.once('exit', () => clearTimeout(deadline));
+  child.once('error', () => clearTimeout(deadline)); // fork failed: no 'exit' will come
 }
 // #endregion
 
@@ -172,6 +217,10 @@ export function serveChild(sleepSeconds: number): void {
     await handleRequest(connection, sleepSeconds);
     process.exit(0);
   });
+  // Listening now: ask for the connection (sendConnection says why only now).
+  // A child that gets none has nothing to serve, and exits.
+  if (process.connected) process.send!('ready', undefined, {}, () => {});
+  setTimeout(() => received || process.exit(1), HANDOVER_TIMEOUT_MS).unref();
   // If the parent dies while the connection is on its way, Node may drop the
   // message (one still pending when the channel closes is never emitted),
   // yet keep the socket it has made of the descriptor, which would keep this
@@ -220,7 +269,7 @@ export function sleepSync(seconds: number): void {
  * (Part 1's endOfHead), the end of the stream (a half-close, `nc -N`), or
  * MAX_REQUEST_BYTES, whichever comes first. TCP is a byte stream, so one
  * read may hold half a line. Resolves with the bytes read: none when the
- * client left, or stayed silent for IDLE_TIMEOUT_MS.
+ * client left, or stayed silent for IDLE_MS.
  */
 export function readRequest(connection: Socket): Promise<Buffer> {
   return new Promise((resolve) => {
@@ -235,7 +284,7 @@ export function readRequest(connection: Socket): Promise<Buffer> {
       request = Buffer.concat([request, chunk]);
       if (endOfHead(request) !== -1 || request.length >= MAX_REQUEST_BYTES) done();
     }
-    connection.setTimeout(IDLE_TIMEOUT_MS, () => {
+    connection.setTimeout(IDLE_MS, () => {
       request = Buffer.alloc(0); // a silent client gets no answer, only the close
       done();
     });

@@ -14,8 +14,8 @@
  *
  * Unlike a child of fork(2), which inherits the application its parent has
  * already imported, each Node child imports it again: that is part of what a
- * child costs here (part3/NOTES.md). It starts loading while the connection
- * is on its way.
+ * child costs here (part3/NOTES.md). It loads it before it asks for its
+ * connection.
  *
  * See it:   npm run part3 -- 3h honoapp        (or hello, h3app, ittyapp, ...)
  *           curl -v http://localhost:8888/hello
@@ -74,6 +74,16 @@ const CHILD_EXEC_ARGV = THIS_FILE.endsWith('.ts') ? process.execArgv : [];
  */
 const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
 // #endregion
+/**
+ * How long a child may take to start and take its connection, in ms: the
+ * parent kills a child that has not taken it by then, and a child that has
+ * had no connection by then exits. A start costs 30-60 ms of CPU
+ * (part3/NOTES.md), but 3f starts a child for every connection at once:
+ * client3's 1024 need some 25 s of two cores' time before the last is
+ * ready. A minute leaves room for that. Tests set LSBAWS_HANDOVER_TIMEOUT_MS
+ * to watch it happen.
+ */
+export const HANDOVER_TIMEOUT_MS = Number(process.env.LSBAWS_HANDOVER_TIMEOUT_MS ?? 60_000);
 
 // #region serve-forever
 /**
@@ -123,21 +133,54 @@ export function serveForever(server: Server, childArgs: string[], maxChildren: n
       forkChildren();
     });
     child.once('exit', (code, signal) => grimReaper(child, code, signal));
-    child.once('spawn', () => {
-      // Node docs, subprocess.send(message, sendHandle, { keepOpen }): keepOpen
-      // true leaves our copy of the socket open. With false, Node would close
-      // it once the child acknowledges receipt, but if the child dies before
-      // that, Node 20 never closes it and the client hangs for good
-      // (lib/internal/child_process.js waits for an ACK that never comes).
+    sendConnection(child, connection);
+  }
+}
+// #endregion
+
+// #region send-connection
+/**
+ * Hands `connection` to `child` over the IPC channel, in three messages:
+ * the child says 'ready' once it listens, the parent sends the connection,
+ * the child says 'received'. Then the parent closes its copy.
+ *
+ * Why wait for 'ready'. Node keeps a message that reaches a child before its
+ * code listens (lib/internal/child_process.js, kPendingMessages; a child
+ * that loads an ES module listens late), but makes the socket in it at
+ * once, and the socket starts reading. A client that had closed without a
+ * byte (a port check, a cancelled preconnect) ended it, and one that reset
+ * destroyed it, before anyone listened: that child waited for an 'end' that
+ * had come and gone, for ever, and this one died of an unhandled 'error'.
+ * Sent after 'ready', the socket reaches the child's listener in the turn of
+ * the event loop that makes it, before any read.
+ *
+ * A child that has not taken its connection within HANDOVER_TIMEOUT_MS
+ * (stuck, stopped) is killed, and libuv reaps it like any other.
+ */
+function sendConnection(child: ChildProcess, connection: Socket): void {
+  const deadline = setTimeout(() => {
+    console.error(`Child ${child.pid} did not take its connection within ${HANDOVER_TIMEOUT_MS} ms: killed`);
+    child.kill('SIGKILL');
+  }, HANDOVER_TIMEOUT_MS);
+  child.on('message', (message) => {
+    // Node docs, subprocess.send(message, sendHandle, { keepOpen }): keepOpen
+    // true leaves our copy of the socket open. With false, Node would close
+    // it once the child acknowledges receipt, but if the child dies before
+    // that, Node 20 never closes it and the client hangs for good
+    // (lib/internal/child_process.js waits for an ACK that never comes).
+    if (message === 'ready') {
       child.send('connection', connection, { keepOpen: true }, (error) => {
         if (error) connection.destroy(); // the child died before it got the connection
       });
-    });
+    }
     // The original's client_connection.close() in the parent: as soon as the
     // child says it has its own copy, or has died without taking it.
-    child.once('message', () => connection.destroy());
-    child.once('exit', () => connection.destroy());
-  }
+    if (message === 'received') connection.destroy();
+    if (message === 'received') clearTimeout(deadline);
+  });
+  child.once('exit', () => connection.destroy());
+  child.once('exit', () => clearTimeout(deadline));
+  child.once('error', () => clearTimeout(deadline)); // fork failed: no 'exit' will come
 }
 // #endregion
 
@@ -165,8 +208,8 @@ function forkChild(args: string[], connection: Socket): ChildProcess {
  * the application `spec` names, exit (os._exit(0)).
  */
 export function serveChild(spec: string, options: ServerOptions): void {
-  // Start loading now, while the connection is on its way. The parent has
-  // loaded it already, so a failure here means the module changed since.
+  // Load it before asking for the connection. The parent has loaded it
+  // already, so a failure here means the module changed since.
   const app = loadApplication(spec).catch((error: Error) => {
     console.error(error.message);
     process.exit(1);
@@ -177,12 +220,20 @@ export function serveChild(spec: string, options: ServerOptions): void {
     received = true;
     process.send!('received', undefined, {}, () => {}); // the parent closes its copy when it hears this (if it has gone, no matter)
     connection.allowHalfOpen = true; // as in Part 2's server: a half-closed client (nc -N) still gets its answer
-    await handleOneRequest(connection, await app, { ...options, serverPort: String(connection.localPort) });
+    // Part 2's handleOneRequest rejects when the client resets while it writes
+    // an error response (the write fails, ECONNRESET): nothing is left to serve.
+    await handleOneRequest(connection, await app, { ...options, serverPort: String(connection.localPort) }).catch(() => {});
     // handleOneRequest resolves once the response is on its way; the
     // connection closes when the client has read it (Part 2's finishResponse).
     if (!connection.destroyed) await once(connection, 'close');
     process.exit(0);
   });
+  // Listening now, and the application loaded: ask for the connection
+  // (sendConnection says why only now; a socket that waited for the import
+  // would meet its client's close or reset with no listener, as there).
+  // A child that gets none has nothing to serve, and exits.
+  void app.then(() => process.connected && process.send!('ready', undefined, {}, () => {}));
+  setTimeout(() => received || process.exit(1), HANDOVER_TIMEOUT_MS).unref();
   // If the parent dies while the connection is on its way, Node may drop the
   // message (one still pending when the channel closes is never emitted),
   // yet keep the socket it has made of the descriptor, which would keep this
@@ -200,9 +251,11 @@ export function serveChild(spec: string, options: ServerOptions): void {
  * sets LSBAWS_FIXED_DATE (an ISO date) and every response says that date,
  * byte for byte repeatable. Without it, the real time.
  */
-function clockFromEnvironment(): Pick<ServerOptions, 'clock'> {
+function clockFromEnvironment(): Pick<ServerOptions, 'clock' | 'requestTimeoutMs'> {
   const fixed = process.env.LSBAWS_FIXED_DATE;
-  return fixed ? { clock: () => new Date(fixed) } : {};
+  // LSBAWS_REQUEST_TIMEOUT_MS: a test's silent client is dropped (408) without waiting Part 2's 30 s.
+  const timeout = process.env.LSBAWS_REQUEST_TIMEOUT_MS;
+  return { ...(fixed ? { clock: () => new Date(fixed) } : {}), ...(timeout ? { requestTimeoutMs: Number(timeout) } : {}) };
 }
 // #endregion
 

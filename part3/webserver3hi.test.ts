@@ -73,7 +73,7 @@ where('POSIX signals').describe('3i: a pre-forked pool', () => {
     const started = await server.lines(/^Worker (\d+) is accepting connections$/, 2);
     const [victim, survivor] = started.map((match) => Number(match[1]));
     process.kill(victim!, 'SIGKILL');
-    await server.line(new RegExp(`^Worker ${victim} terminated with signal SIGKILL; starting another$`), 'stderr');
+    await server.line(new RegExp(`^Worker ${victim} terminated with signal SIGKILL\\b.*; starting another`), 'stderr');
     const [, replacement] = (await server.lines(/^Worker (\d+) is accepting connections$/, 3))[2]!;
     expect(new Set(childrenOf(server.pid).map((info) => info.pid))).toEqual(new Set([survivor, Number(replacement)]));
     for (let i = 0; i < 4; i++) expect((await exchange(server.target, [GET('/hello')])).bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);

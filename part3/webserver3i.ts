@@ -13,36 +13,49 @@
  * event loop. The primary process serves nothing: it starts the workers,
  * replaces the ones that die, and stops them.
  *
- * Node's cluster module does the sharing. With cluster.SCHED_NONE the primary
- * creates the listening socket and sends its descriptor to each worker over
- * IPC (the hand-over of 3c, done once per worker for the listening socket
- * instead of once per connection); each worker listens and accepts on it
- * itself. Cluster's default on Linux, SCHED_RR, has the primary accept every
- * connection and pass it to the workers in turn: 3c's hand-over again, on
- * every request. `--schedule rr` lets you measure the difference.
+ * The primary holds the listening socket for the life of the pool, as
+ * gunicorn's arbiter does, and never accepts on it: the first worker creates
+ * it and sends it to the primary over IPC, and the primary sends it to every
+ * worker it starts (the hand-over of 3c, once per worker for the listening
+ * socket instead of once per connection). Each worker accepts on it itself.
+ * While no worker is alive, connections wait in the backlog, as in 3b; none
+ * is refused. Node's cluster module could share the socket for us, but it
+ * closes the socket when its last worker is gone, whatever the policy
+ * (SCHED_NONE: the workers accept; SCHED_RR: the primary accepts every
+ * connection and passes it on, 3c's hand-over on every request). So 3i
+ * uses cluster to start and watch its workers, and shares the socket
+ * itself; `--schedule rr` hands the sharing back to cluster's default, to
+ * measure the difference, and then a pool with no worker left is refused.
  *
  * The primary
  * - starts --workers workers (default one per CPU: os.availableParallelism());
  * - replaces a worker that dies (a crash, a kill -9), unless it died before
- *   it ever listened, which no replacement would fix: then it stops;
- * - drains on SIGTERM: every worker stops accepting, finishes the requests
- *   it has, and exits; the primary exits 0 when all have (exit 1 if some are
- *   still busy after DRAIN_TIMEOUT_MS). Ctrl-C (SIGINT) stops all at once.
+ *   it ever listened, which no replacement would fix: then it stops. A
+ *   worker that dies young is replaced after a delay that doubles with each
+ *   one in a row (RESTART_DELAY_MS): never a fork storm;
+ * - drains on SIGTERM: it closes its copy of the listening socket, and every
+ *   worker stops accepting, finishes the requests it has, and exits; the
+ *   primary exits 0 when all have (exit 1 if some are still busy after
+ *   DRAIN_TIMEOUT_MS). Ctrl-C (SIGINT) stops all at once.
  * A worker exits by itself when the primary is gone, even after a kill -9,
  * or it would keep the port: when the IPC channel to the primary closes
- * ('disconnect'), a worker that was not asked to disconnect exits (Node's
- * lib/internal/cluster/child.js does this for every cluster worker).
+ * ('disconnect'), a worker exits (Node's lib/internal/cluster/child.js does
+ * this for every cluster worker), and one that finds the channel gone when
+ * it speaks exits quietly too.
  *
  * See it:   npm run part3 -- 3i hello --quiet
  *           npm run part3:client               1024 connections, a few seconds
  *           ab -n 20000 -c 50 http://127.0.0.1:8888/hello
  *           kill -9 WORKER_PID                 another one takes its place
  *           kill PRIMARY_PID                   drains, then exits
+ *           npm run part3 -- 3i part3/fixtures/crashapp.ts:app    then
+ *              curl localhost:8888/die   a worker exits; the next waits for its replacement
  * Options:  --port N (8888)  --host H (localhost)  --quiet  --workers N (CPUs)
  *           --schedule shared|rr (shared)
  *           LSBAWS_FIXED_DATE=2019-07-15T05:54:48Z fixes the Date header (tests)
  */
 import cluster, { type Worker } from 'node:cluster';
+import type { Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -61,6 +74,21 @@ export const REQUEST_QUEUE_SIZE = 1024;
  * Kubernetes wait about as long (90 s, 30 s) before they kill.
  */
 export const DRAIN_TIMEOUT_MS = 35_000;
+/**
+ * Restarting a worker that dies young. A start costs 30-60 ms of CPU
+ * (part3/NOTES.md); a pool whose workers die as soon as they start (a bad
+ * deploy, a request that crashes every worker, sent again and again) would
+ * restart them back to back and keep both cores busy starting Node. So a
+ * worker that dies within HEALTHY_AFTER_MS of its start is replaced after
+ * RESTART_DELAY_MS, doubled for each such death in a row, at most
+ * RESTART_DELAY_MAX_MS: then two workers restarting without end cost about a
+ * tenth of a core, and clients meanwhile wait in the backlog for at most a
+ * second more. One that lived longer is replaced at once, and the count of
+ * young deaths starts again. In ms.
+ */
+export const HEALTHY_AFTER_MS = 5_000;
+export const RESTART_DELAY_MS = 50;
+export const RESTART_DELAY_MAX_MS = 1_000;
 
 // #region this-file
 /**
@@ -74,22 +102,57 @@ const CHILD_EXEC_ARGV = THIS_FILE.endsWith('.ts') ? process.execArgv : [];
 
 // #region serve-forever
 /**
- * The primary's side: starts `workers` workers, announces the port once all
- * of them listen, replaces workers that die, drains on SIGTERM.
+ * The primary's side: starts `workers` workers, holds the listening socket
+ * and hands it to each, announces the port once all of them listen,
+ * replaces workers that die, drains on SIGTERM.
  */
 export function serveForever(workers: number, schedule: 'shared' | 'rr'): void {
-  // Must be set before the first fork. SCHED_NONE: the workers accept; SCHED_RR: the primary does.
+  // Only for --schedule rr, where cluster shares the socket: SCHED_RR, the primary accepts.
   cluster.schedulingPolicy = schedule === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: THIS_FILE, execArgv: CHILD_EXEC_ARGV }); // and the same arguments as ours
   const alive = new Set<Worker>(); // cluster.workers keeps a worker until its IPC channel has closed too; we count exits
   const listened = new Set<number>(); // ids of the workers that have listened at least once
+  const started = new Map<Worker, number>(); // when each was forked (performance.now(), ms)
+  let listeningSocket: ListeningSocket | undefined; // ours for the life of the pool; we never accept on it
+  let binder: Worker | undefined; // the worker creating the listening socket, if it is not made yet
+  const waitingForSocket: Worker[] = [];
+  let youngDeaths = 0; // workers in a row that died within HEALTHY_AFTER_MS
   let draining = false;
 
   /** Forks one worker. A fork that fails (EAGAIN, EMFILE) is reported; the pool goes on without it. */
   function startWorker(): void {
+    if (draining) return;
     const worker = cluster.fork();
     alive.add(worker);
+    started.set(worker, performance.now());
     worker.on('error', (error: NodeJS.ErrnoException) => console.error(`Worker ${worker.process.pid ?? '(not started)'}: ${error.code ?? error.message}`));
+    worker.on('message', (message: unknown, handle?: ListeningSocket) => {
+      if (message === 'ready') giveSocket(worker);
+      else if (isListening(message)) onListening(worker, message.listening, handle);
+    });
+  }
+
+  /**
+   * Answers a worker that listens for messages ('ready'; 3c's sendConnection
+   * says why it must ask): the listening socket, or the job of creating it.
+   */
+  function giveSocket(worker: Worker): void {
+    if (schedule === 'rr') worker.send('share');
+    else if (listeningSocket) worker.send('listen', listeningSocket as unknown as Server);
+    else if (!binder) (binder = worker).send('bind');
+    else waitingForSocket.push(worker);
+  }
+
+  function onListening(worker: Worker, port: number, handle: ListeningSocket | undefined): void {
+    if (handle && !listeningSocket) {
+      listeningSocket = handle;
+      for (const waiting of waitingForSocket.splice(0)) giveSocket(waiting);
+    }
+    listened.add(worker.id);
+    console.log(`Worker ${worker.process.pid} is accepting connections`);
+    if (listened.size === workers) {
+      console.log(`GatewayServer: Serving HTTP on port ${port} with ${workers} workers (primary PID ${process.pid}) ...`);
+    }
   }
 
   /** Kills every worker and exits with `code`. */
@@ -98,25 +161,26 @@ export function serveForever(workers: number, schedule: 'shared' | 'rr'): void {
     process.exit(code);
   }
 
-  cluster.on('listening', (worker, address) => {
-    listened.add(worker.id);
-    console.log(`Worker ${worker.process.pid} is accepting connections`);
-    if (listened.size === workers) {
-      console.log(`GatewayServer: Serving HTTP on port ${address.port} with ${workers} workers (primary PID ${process.pid}) ...`);
-    }
-  });
-
   cluster.on('exit', (worker, code, signal) => {
     alive.delete(worker);
+    const lived = Math.round(performance.now() - started.get(worker)!);
+    started.delete(worker);
+    if (binder === worker && !listeningSocket) binder = undefined;
     const how = signal ? `signal ${signal}` : `status ${code}`;
     if (draining) {
       if (alive.size === 0) process.exit(0);
     } else if (!listened.has(worker.id)) {
       console.error(`Worker ${worker.process.pid} exited with ${how} before it could listen; stopping`);
       stopAll(1);
-    } else {
+    } else if (lived >= HEALTHY_AFTER_MS) {
+      youngDeaths = 0;
       console.error(`Worker ${worker.process.pid} terminated with ${how}; starting another`);
       startWorker();
+    } else {
+      youngDeaths += 1;
+      const delay = Math.min(RESTART_DELAY_MS * 2 ** (youngDeaths - 1), RESTART_DELAY_MAX_MS);
+      console.error(`Worker ${worker.process.pid} terminated with ${how} after ${lived} ms (${youngDeaths} in a row died young); starting another in ${delay} ms`);
+      setTimeout(startWorker, delay);
     }
   });
 
@@ -124,9 +188,11 @@ export function serveForever(workers: number, schedule: 'shared' | 'rr'): void {
     if (draining) return;
     draining = true;
     console.log(`SIGTERM: draining ${alive.size} workers (no new connections; the requests under way finish)`);
-    // Node docs, worker.disconnect(): the worker closes its servers, which stop
-    // accepting and wait for their connections to end, then it exits.
-    for (const worker of alive) worker.disconnect();
+    listeningSocket?.close(); // the workers' copies close as they drain: then the port is free
+    // Each worker drains itself on SIGTERM (serveAsWorker). A SIGTERM to the
+    // whole process group (systemd, a closing terminal) reaches them anyway.
+    for (const worker of alive) worker.process.kill('SIGTERM');
+    if (alive.size === 0) process.exit(0);
     setTimeout(() => {
       console.error(`Drain: workers still busy after ${DRAIN_TIMEOUT_MS} ms; killing them`);
       stopAll(1);
@@ -137,10 +203,27 @@ export function serveForever(workers: number, schedule: 'shared' | 'rr'): void {
 }
 // #endregion
 
+/**
+ * The listening socket as the primary holds it: Node's handle for the
+ * descriptor, without a net.Server around it, so nothing accepts on it.
+ * A worker sends `server._handle`, not the server: Node passes a bare handle
+ * as it is ('net.Native' in lib/internal/child_process.js), where a server
+ * would be made into a listening net.Server on arrival, and accept.
+ */
+interface ListeningSocket {
+  close(): void;
+}
+
+/** The message a worker sends once it accepts: `{ listening: PORT }`. */
+function isListening(message: unknown): message is { listening: number } {
+  return typeof message === 'object' && message !== null && 'listening' in message;
+}
+
 // #region serve-as-worker
 /**
- * A worker's side: load the application once, then serve with Part 2's
- * server on the shared listening socket, for as long as the primary lives.
+ * A worker's side: load the application once, ask the primary for the
+ * listening socket, then serve with Part 2's server, for as long as the
+ * primary lives. SIGTERM drains: stop accepting, finish, exit.
  */
 export async function serveAsWorker(spec: string, port: number, host: string, options: ServerOptions): Promise<void> {
   const app = await loadApplication(spec);
@@ -149,12 +232,40 @@ export async function serveAsWorker(spec: string, port: number, host: string, op
     console.error(explainListenError(error, port, host));
     process.exit(1); // before it ever listened: the primary stops the pool
   });
-  // A SIGTERM sent to the whole process group (systemd does) reaches the
-  // workers too: each drains itself as the primary would have it do.
-  process.on('SIGTERM', () => cluster.worker?.disconnect());
-  server.listen({ port, host, backlog: REQUEST_QUEUE_SIZE });
+  const accepting = () => tellPrimary({ listening: (server.address() as { port: number }).port });
+  process.on('message', (message: unknown, handle?: object) => {
+    // The listening socket the primary holds: accept on it.
+    if (message === 'listen' && handle) server.listen(handle, accepting);
+    // The first worker creates it (exclusive: not through cluster) and sends the primary its handle.
+    if (message === 'bind') {
+      server.listen({ port, host, backlog: REQUEST_QUEUE_SIZE, exclusive: true }, () => {
+        tellPrimary({ listening: (server.address() as { port: number }).port }, (server as unknown as { _handle: object })._handle);
+      });
+    }
+    if (message === 'share') server.listen({ port, host, backlog: REQUEST_QUEUE_SIZE }, accepting); // --schedule rr: through cluster
+  });
+  tellPrimary('ready');
+  // A SIGTERM, from the primary or to the whole process group (systemd does
+  // that), drains: close() stops accepting and calls back once the last
+  // connection has ended. Only then does the worker exit; the primary counts it.
+  let draining = false;
+  process.on('SIGTERM', () => {
+    if (draining) return; // the primary's and the group's: one drain
+    draining = true;
+    server.close(() => process.exit(0));
+  });
 }
 // #endregion
+
+/**
+ * Sends the primary `message` (and `handle`). A worker whose IPC channel has
+ * gone (the primary died) exits quietly: Node would otherwise throw
+ * ERR_IPC_CHANNEL_CLOSED, and there is no pool left to serve for.
+ */
+function tellPrimary(message: unknown, handle?: object): void {
+  if (!process.connected) process.exit(0);
+  process.send!(message, handle as Server | undefined, {}, (error: Error | null) => error && process.exit(0));
+}
 
 // #region fixed-date
 /**
@@ -163,9 +274,11 @@ export async function serveAsWorker(spec: string, port: number, host: string, op
  * sets LSBAWS_FIXED_DATE (an ISO date) and every response says that date,
  * byte for byte repeatable. Without it, the real time.
  */
-function clockFromEnvironment(): Pick<ServerOptions, 'clock'> {
+function clockFromEnvironment(): Pick<ServerOptions, 'clock' | 'requestTimeoutMs'> {
   const fixed = process.env.LSBAWS_FIXED_DATE;
-  return fixed ? { clock: () => new Date(fixed) } : {};
+  // LSBAWS_REQUEST_TIMEOUT_MS: a test's silent client is dropped (408) without waiting Part 2's 30 s.
+  const timeout = process.env.LSBAWS_REQUEST_TIMEOUT_MS;
+  return { ...(fixed ? { clock: () => new Date(fixed) } : {}), ...(timeout ? { requestTimeoutMs: Number(timeout) } : {}) };
 }
 // #endregion
 

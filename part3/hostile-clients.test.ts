@@ -1,0 +1,145 @@
+/**
+ * The forking servers (3c-3h) under clients that send no proper request:
+ * whatever the client does, its child exits, the parent's descriptors come
+ * back to where they were, and the next client is answered (issue 15).
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildProgram } from '../scripts/part3.ts';
+import { HOSTILE_KINDS, hostileClient } from '../scripts/testing/hostile-clients.ts';
+import { childrenOf, descriptorCount, until } from '../scripts/testing/processes.ts';
+import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
+import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { RESPONSE } from '../part1/webserver1.ts';
+
+/** Joins HTTP lines with CRLF: one line of the message per string. */
+function crlf(...lines: string[]): Buffer {
+  return Buffer.from(lines.join('\r\n'), 'latin1');
+}
+const GET = (path: string) => crlf(`GET ${path} HTTP/1.1`, 'Host: localhost', '', '');
+/** The hello application's answer through 3h, with the tests' fixed Date. */
+const HELLO = crlf(
+  'HTTP/1.1 200 OK',
+  'Content-Type: text/plain',
+  'Date: Mon, 15 Jul 2019 05:54:48 GMT',
+  'Server: GatewayServer/0.2',
+  'Connection: close',
+  '',
+  'Hello world from a simple gateway application!\n',
+);
+/**
+ * Short timeouts, so that a silent client's child is let go in the tests'
+ * time: the idle timeout of 3c-3g (Part 1's, 60 s) and 3h's request timeout
+ * (Part 2's, 30 s), both in ms.
+ */
+const QUICK = { LSBAWS_IDLE_TIMEOUT_MS: '700', LSBAWS_REQUEST_TIMEOUT_MS: '700' };
+
+/** The steps under test, how to start each, and what a good client gets. */
+const STEPS = [
+  { step: '3c', args: ['--sleep', '0'], app: undefined, answer: RESPONSE },
+  { step: '3f', args: ['--sleep', '0'], app: undefined, answer: RESPONSE },
+  { step: '3g', args: ['--sleep', '0'], app: undefined, answer: RESPONSE },
+  { step: '3h', args: ['--quiet'], app: 'hello', answer: HELLO },
+] as const;
+
+let server: RunningStep | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+/**
+ * Whether `pid` already runs the child's program (`--child` in its command
+ * line). Between fork and exec it is still a copy of the parent, and the
+ * parent waits, blocked, until the exec is done (libuv's uv_spawn learns of
+ * a failed exec through a pipe): a child stopped then would stop the parent.
+ */
+function isChildProgram(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--child');
+  } catch {
+    return false; // gone already
+  }
+}
+
+/** Serves one good request (the first fork opens what libuv keeps for good), waits until its child has gone, and returns the parent's descriptor count. */
+async function warmUp(running: RunningStep, answer: Buffer): Promise<number> {
+  assertSameBytes((await exchange(running.target, [GET('/warm-up')])).bytes, answer, 'the warm-up');
+  await until(() => childrenOf(running.pid).length === 0, 'the warm-up child has gone');
+  return descriptorCount(running.pid);
+}
+
+/** Waits until the parent has no child and `baseline` descriptors, saying what is left if not. */
+async function backToBaseline(running: RunningStep, baseline: number, timeoutMs: number): Promise<void> {
+  const left = () => childrenOf(running.pid).map((info) => `${info.pid} ${info.state}`).join(', ');
+  await until(() => childrenOf(running.pid).length === 0, 'no child is left', timeoutMs).catch((error: Error) => {
+    throw new Error(`${error.message}: children left: ${left()}\nstderr:\n${running.stderr.join('\n')}`);
+  });
+  await until(() => descriptorCount(running.pid) === baseline, `the parent is back to ${baseline} descriptors`, 5000).catch((error: Error) => {
+    throw new Error(`${error.message} (it has ${descriptorCount(running.pid)})`);
+  });
+}
+
+describe.each(STEPS)('$step: a child per connection, whatever the client does', ({ step, args, app, answer }) => {
+  it('empty, reset, half-closed, silent, trickling, stuck: no child left, descriptors back, next client answered', async () => {
+    server = await startStep(step, [...args], { ...(app ? { app } : {}), env: { ...QUICK, LSBAWS_HANDOVER_TIMEOUT_MS: '1500' } });
+    const running = server;
+    const baseline = await warmUp(running, answer);
+    // A child stopped while it starts (a start takes tens of ms), before it can
+    // say 'ready': the parent must kill it once the hand-over bound has passed.
+    const stuck = openClient(running.target, GET('/stuck'));
+    let stopped: number | undefined;
+    await until(() => (stopped = childrenOf(running.pid).find((info) => isChildProgram(info.pid))?.pid) !== undefined, 'a child is starting', 5000, 1);
+    process.kill(stopped!, 'SIGSTOP');
+    // Meanwhile three of each kind of client, all at once: 18 more connections, fewer than 3g's 32 children.
+    const outcomes = await Promise.all(HOSTILE_KINDS.flatMap((kind) => [1, 2, 3].map(() => hostileClient(running.target, kind))));
+    expect(outcomes).toHaveLength(18);
+    await running.line(new RegExp(`^Child ${stopped} did not take its connection within 1500 ms: killed$`), 'stderr', 5000);
+    await stuck.closed;
+    expect(stuck.received().length).toBe(0); // dropped, not answered: its child never had it
+    // A silent client's child waits QUICK's 700 ms; a trickling one's 700 ms after its last byte.
+    await backToBaseline(running, baseline, 10_000);
+    // 3f and 3g count the children alive: the count must have come back to 0 too (3g's limit never fills with the dead).
+    if (step === '3f' || step === '3g') {
+      const counted = running.stdout.filter((line) => / alive(, \d+ waiting)?\)$/.test(line)).at(-1);
+      expect(counted).toMatch(/\(0 alive(, 0 waiting)?\)$/);
+    }
+    assertSameBytes((await exchange(running.target, [GET('/next')])).bytes, answer, 'the next client');
+  }, 30_000);
+});
+
+describe('3d and 3e: the same hand-over', () => {
+  it.each([
+    ['3d', ['--sleep', '0']],
+    ['3e', ['--busy', '0']],
+  ])('%s: empty connections and resets leave no child', async (step, args) => {
+    server = await startStep(step, args);
+    const running = server;
+    const outcomes = await Promise.all(['empty', 'reset', 'empty', 'reset'].map((kind) => hostileClient(running.target, kind as 'empty' | 'reset')));
+    expect(outcomes).toHaveLength(4);
+    // Each child lives at least a Node start (tens of ms): watch for all four, so that "none left" means they exited.
+    const seen = new Set<number>();
+    await until(() => {
+      for (const info of childrenOf(running.pid)) seen.add(info.pid);
+      return seen.size >= 4;
+    }, 'a child for each of the four connections', 10_000, 1);
+    await until(() => childrenOf(running.pid).length === 0, 'no child is left', 10_000);
+  });
+});
+
+describe('a child that gets no connection', () => {
+  it.each(['3c', '3g'])('%s: says ready, waits the hand-over bound, and exits 1', async (step) => {
+    const script = await buildProgram(step);
+    // Started as the parent starts it, over an IPC channel, but never sent a connection.
+    const child = fork(script, ['--child', '--sleep', '0'], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, LSBAWS_HANDOVER_TIMEOUT_MS: '500' } });
+    const [message] = (await once(child, 'message')) as [unknown];
+    expect(message).toBe('ready');
+    const started = performance.now();
+    const [code] = (await Promise.race([once(child, 'exit'), sleep(5000).then(() => ['still running'])])) as [unknown];
+    expect(code).toBe(1);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+});
