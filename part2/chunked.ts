@@ -32,8 +32,8 @@ export function isChunked(version: string, headers: Headers): boolean {
   if (list.length === 0) return false;
   const other = list.find((coding) => coding !== 'chunked');
   if (other !== undefined) {
-    const reason = `the transfer coding ${JSON.stringify(other)} is not supported here`;
-    throw new HttpError(501, `${reason}: send chunked or a Content-Length (RFC 9112 §6.1)`);
+    const reason = `the transfer coding ${JSON.stringify(other)} is not implemented here`;
+    throw new HttpError(501, `${reason} (RFC 9112 §6.1)`);
   }
   if (list.length > 1) {
     throw new HttpError(400, 'chunked applied more than once (RFC 9112 §6.1)');

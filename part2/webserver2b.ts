@@ -207,6 +207,8 @@ export class RequestReader {
   private waiting: ((outcome: Request | Error) => void) | undefined;
   private idle = true; // no byte of the next request yet
   private continueDue = false;
+  private quietIfIdle = false; // on a timeout: close quietly if idle (not the first request)
+  private timeoutMs = 0;
   private readonly limits: Limits;
   private readonly onData = (chunk: Buffer) => this.push(chunk);
   private readonly onEnd = () => this.settle(this.decoder.end()); // a half-close
@@ -222,6 +224,8 @@ export class RequestReader {
     connection.on('data', this.onData);
     connection.on('end', this.onEnd);
     connection.on('close', this.onClose);
+    // One listener for the connection's life: setTimeout(ms, callback) would add one per request.
+    connection.on('timeout', () => this.onTimeout());
   }
 
   /**
@@ -240,14 +244,19 @@ export class RequestReader {
     this.continueDue = false;
     const { requestTimeoutMs = REQUEST_TIMEOUT_MS, keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS } =
       this.options;
-    const timeoutMs = first || !this.idle ? requestTimeoutMs : keepAliveTimeoutMs;
-    this.connection.setTimeout(timeoutMs, () => {
-      if (this.idle && !first) this.settle(new Error(`idle for ${timeoutMs} ms`));
-      else this.settle(new HttpError(408, `no complete request after ${timeoutMs} ms`));
-    });
+    this.timeoutMs = first || !this.idle ? requestTimeoutMs : keepAliveTimeoutMs;
+    this.quietIfIdle = !first;
+    this.connection.setTimeout(this.timeoutMs);
     return new Promise((resolve, reject) => {
       this.waiting = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
     });
+  }
+
+  private onTimeout(): void {
+    if (!this.waiting) return; // a response is being made: not idle, only slow
+    const timeoutMs = this.timeoutMs;
+    if (this.idle && this.quietIfIdle) this.settle(new Error(`idle for ${timeoutMs} ms`));
+    else this.settle(new HttpError(408, `no complete request after ${timeoutMs} ms`));
   }
 
   /** Stops reading: the connection closes after the response being made. */
