@@ -105,7 +105,19 @@ export function makeServer(app: Application, options: ServerOptions = {}): Serve
     const port = typeof address === 'object' && address ? String(address.port) : '';
     settings = { serverPort: port, ...settings };
   });
-  server.on('connection', (connection) => void handleConnection(connection, app, settings));
+  const readers = new Set<RequestReader>(); // this server's connections, for a graceful close
+  server.on(
+    'connection',
+    (connection) => void handleConnection(connection, app, settings, readers),
+  );
+  // Node docs, server.close(): stop accepting, wait for every connection to end. An idle
+  // persistent connection would hold that wait (3i's drain on SIGTERM) until its timeout; end
+  // the idle ones now and the busy ones after their response, as node:http's close() does.
+  const close = server.close.bind(server);
+  server.close = (callback) => {
+    for (const reader of readers) reader.closeWhenIdle();
+    return close(callback);
+  };
   return server;
 }
 
@@ -133,6 +145,7 @@ export async function handleConnection(
   connection: Socket,
   app: Application,
   options: ServerOptions = {},
+  readers = new Set<RequestReader>(),
 ): Promise<void> {
   const settings = withDefaults(options);
   // Clients vanish mid-request from time to time (a closed tab, Ctrl-C): that
@@ -142,6 +155,8 @@ export async function handleConnection(
     settings.log?.(`! ${connection.remoteAddress}: ${reason}, connection dropped`);
   });
   const reader = new RequestReader(connection, settings);
+  readers.add(reader);
+  connection.once('close', () => readers.delete(reader));
   const maxRequests = settings.maxRequestsPerConnection ?? MAX_REQUESTS_PER_CONNECTION;
   for (let served = 0; served < maxRequests; served++) {
     let request: Request;
@@ -152,7 +167,7 @@ export async function handleConnection(
       else if (!connection.destroyed) closeConnection(connection, false); // idle, or a FIN
       return;
     }
-    const persistent = served + 1 < maxRequests && wantsPersistent(request);
+    const persistent = served + 1 < maxRequests && !reader.closing && wantsPersistent(request);
     if (!persistent) reader.stop(); // the handler reads (and drops) what still comes
     await handleOneRequest(connection, request, app, settings, persistent);
     if (connection.writableEnded || connection.destroyed) return; // closed after its response
@@ -207,6 +222,8 @@ export class RequestReader {
   private waiting: ((outcome: Request | Error) => void) | undefined;
   private idle = true; // no byte of the next request yet
   private continueDue = false;
+  /** The server is closing: no request after the one under way. */
+  closing = false;
   private quietIfIdle = false; // on a timeout: close quietly if idle (not the first request)
   private timeoutMs = 0;
   private readonly limits: Limits;
@@ -240,6 +257,7 @@ export class RequestReader {
     if (outcome !== undefined) {
       return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
     }
+    if (this.closing && this.idle) return Promise.reject(new Error('the server is closing'));
     if (this.continueDue) this.connection.write(CONTINUE); // RFC 9110 §10.1.1, now its turn
     this.continueDue = false;
     const { requestTimeoutMs = REQUEST_TIMEOUT_MS, keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS } =
@@ -257,6 +275,12 @@ export class RequestReader {
     const timeoutMs = this.timeoutMs;
     if (this.idle && this.quietIfIdle) this.settle(new Error(`idle for ${timeoutMs} ms`));
     else this.settle(new HttpError(408, `no complete request after ${timeoutMs} ms`));
+  }
+
+  /** The server is closing: end the connection now if it waits idle, else after its response. */
+  closeWhenIdle(): void {
+    this.closing = true;
+    if (this.waiting && this.idle) this.settle(new Error('the server is closing'));
   }
 
   /** Stops reading: the connection closes after the response being made. */
