@@ -121,8 +121,12 @@ export class ResponseHandler {
     const head = responseHead(this.status!, this.headers, serverFields(this.settings), connection);
     logLines(this.settings.log, '> ', head);
     this.headersSent = true;
-    const bytes = Buffer.from(head, 'latin1');
-    return this.connection.write(first ? Buffer.concat([bytes, this.encode(first)]) : bytes);
+    if (!first) return this.connection.write(head, 'latin1');
+    const body = this.encode(first);
+    const bytes = Buffer.allocUnsafe(head.length + body.length); // one buffer: one write
+    bytes.write(head, 0, 'latin1');
+    bytes.set(body, head.length);
+    return this.connection.write(bytes);
   }
 
   /** Body bytes as they go on the wire: as they are, or as a chunk; counted against the length. */

@@ -262,9 +262,12 @@ export class RequestReader {
     this.continueDue = false;
     const { requestTimeoutMs = REQUEST_TIMEOUT_MS, keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS } =
       this.options;
-    this.timeoutMs = first || !this.idle ? requestTimeoutMs : keepAliveTimeoutMs;
+    const timeoutMs = first || !this.idle ? requestTimeoutMs : keepAliveTimeoutMs;
     this.quietIfIdle = !first;
-    this.connection.setTimeout(this.timeoutMs);
+    // The timer stays armed while a response is made (onTimeout ignores it then); set it only
+    // when its length changes: re-arming it twice a request showed in the profile.
+    if (timeoutMs !== this.timeoutMs) this.connection.setTimeout(timeoutMs);
+    this.timeoutMs = timeoutMs;
     return new Promise((resolve, reject) => {
       this.waiting = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
     });
@@ -317,7 +320,6 @@ export class RequestReader {
     const waiting = this.waiting;
     if (waiting) {
       this.waiting = undefined;
-      this.connection.setTimeout(0);
       waiting(outcome);
     } else {
       this.ready.push(outcome);
@@ -441,22 +443,36 @@ export async function runApplication(
  */
 export async function finishResponse(handler: ResponseHandler, body: unknown): Promise<void> {
   checkBody(body);
-  for await (const chunk of body) {
-    checkChunk(chunk);
-    if (chunk.length === 0) continue; // PEP 3333: an empty chunk must not send the headers
-    if (handler.status === undefined) {
-      throw new InterfaceError(
-        'PEP 3333: the application yielded body bytes before calling start_response',
-      );
-    }
-    if (handler.connection.destroyed) break; // the client left: stop asking the app for more
-    const full = handler.send(chunk);
+  // Most applications return an array. Walked with `for await`, each chunk costs promises and
+  // turns of the microtask queue (node --cpu-prof shows them): an array is walked directly.
+  const chunks = Array.isArray(body) ? (body as unknown[]) : undefined;
+  for (const chunk of chunks ?? []) {
+    const full = sendChunk(handler, chunk);
     if (full) await full;
+  }
+  if (!chunks) {
+    for await (const chunk of body) {
+      const full = sendChunk(handler, chunk);
+      if (full) await full;
+      if (handler.connection.destroyed) break; // the client left: stop asking the app for more
+    }
   }
   if (handler.status === undefined) {
     throw new InterfaceError('PEP 3333: the application returned without calling start_response');
   }
   handler.close();
+}
+
+/** Sends one chunk of the body; a promise when we must wait for 'drain'. */
+function sendChunk(handler: ResponseHandler, chunk: unknown): Promise<void> | undefined {
+  checkChunk(chunk);
+  if (chunk.length === 0) return undefined; // PEP 3333: an empty chunk must not send the headers
+  if (handler.status === undefined) {
+    throw new InterfaceError(
+      'PEP 3333: the application yielded body bytes before calling start_response',
+    );
+  }
+  return handler.send(chunk);
 }
 // #endregion
 
