@@ -31,7 +31,8 @@ describe('golden transcripts, replayed byte for byte', () => {
 
 describe('webserver2b.ts: several exchanges on one connection, replayed byte for byte', () => {
   for (const transcript of persistent) {
-    it(`${transcript.app}: ${transcript.name}: ${transcript.parts.length} exchange(s)`, async () => {
+    const exchanges = `${transcript.parts.length} exchange(s)`;
+    it(`${transcript.app}: ${transcript.name}: ${exchanges}`, async () => {
       const app = await loadApplication(transcript.app ?? 'hello');
       const gateway = await startGateway(app, {}, true);
       try {
