@@ -46,7 +46,7 @@ describe('compare --part 2b: several exchanges on one connection', () => {
     cleanup.push(() => gateway.close());
     const outcomes = await compareWithTranscripts(gateway.target, sizedOnes, options);
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
-    expect(outcomes.length).toBe(3);
+    expect(outcomes.length).toBe(4);
   });
 
   it('says plainly that a server closed where it should have kept the connection', async () => {
@@ -56,6 +56,7 @@ describe('compare --part 2b: several exchanges on one connection', () => {
     const rule = 'HTTP/1.1 keeps a connection open unless a side says Connection: close (RFC 9112 §9.3)';
     expect(outcomes.map((o) => [o.name, o.details[0]])).toEqual([
       ['two-in-a-row', `the server closed the connection after 1 of 2 responses, where it should have kept it open: ${rule}`],
+      ['telnet-two', `the server closed the connection after 1 of 2 responses, where it should have kept it open: ${rule}`],
       ['pipeline', `the server closed the connection after 1 of 3 responses, where it should have kept it open: ${rule}`],
       ['http10-keep-alive', `the server closed the connection after 1 of 2 responses, where it should have kept it open: ${rule}`],
     ]);
