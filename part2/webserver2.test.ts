@@ -530,6 +530,33 @@ describe('the request reaches the application', () => {
     );
   });
 
+  it('decodes a chunked body arriving a byte at a time; CONTENT_LENGTH is its length', async () => {
+    const request = crlf(
+      'POST /form HTTP/1.1',
+      'Host: x',
+      'Transfer-Encoding: chunked',
+      '',
+      '3;ext',
+      'hel',
+      '8',
+      'lo world',
+      '0',
+      'X-Trailer: dropped',
+      '',
+      '',
+    );
+    const bytes = [...request].map((byte) => Buffer.from([byte]));
+    const result = await ask(
+      echo(['CONTENT_LENGTH', 'HTTP_TRANSFER_ENCODING', 'HTTP_X_TRAILER']),
+      bytes,
+    );
+    expect(bodyOf(result.bytes)).toBe(
+      'CONTENT_LENGTH=11\nHTTP_TRANSFER_ENCODING=undefined\nHTTP_X_TRAILER=undefined\n' +
+        'body=hello world\n',
+    );
+    expect(result.bytes.toString('latin1')).toContain('\r\nConnection: close\r\n'); // one request
+  });
+
   it('answers Expect: 100-continue before reading the body (RFC 9110 §10.1.1)', async () => {
     gateway = await startGateway(echo([]));
     const socket = connect(gateway.target.port, gateway.target.host);
