@@ -300,14 +300,16 @@ export class RequestReader {
       for (let request = this.decoder.push(chunk); request; request = this.decoder.push(chunk)) {
         chunk = this.decoder.rest; // the start of the next request, if any
         this.decoder = new RequestDecoder(this.limits);
+        this.continueDue = false; // its body came without waiting for 100 Continue
         this.idle = chunk.length === 0;
         this.settle(request);
         if (chunk.length === 0) break;
       }
+      // RFC 9110 §10.1.1: the client waits for 100 Continue; it goes out at once if no response
+      // is being made, else after that response (readRequest), never in its middle.
       if (this.decoder.takeContinue()) {
-        if (this.waiting)
-          this.connection.write(CONTINUE); // RFC 9110 §10.1.1
-        else this.continueDue = true; // after the responses before it, not in their middle
+        if (this.waiting) this.connection.write(CONTINUE);
+        else this.continueDue = true;
       }
     } catch (error) {
       this.stop(); // a request we refuse: nothing after it is read as a request
