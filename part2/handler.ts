@@ -131,8 +131,11 @@ export class ResponseHandler {
 
   /** Body bytes as they go on the wire: as they are, or as a chunk; counted against the length. */
   private encode(body: Uint8Array): Uint8Array {
-    if (this.unsent !== -1) this.unsent -= body.length;
-    return this.chunked ? encodeChunk(body) : body;
+    if (this.unsent === -1) return this.chunked ? encodeChunk(body) : body;
+    // PEP 3333: never more than the Content-Length: the rest would be read as the next response.
+    const allowed = body.length > this.unsent ? body.subarray(0, this.unsent) : body;
+    this.unsent -= allowed.length;
+    return allowed;
   }
 
   /**

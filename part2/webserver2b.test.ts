@@ -124,6 +124,22 @@ describe('persistent connections (RFC 9112 §9.3)', () => {
     assertSameBytes(result.bytes, crlf(...empty, DATE, SERVER, '', ''));
   });
 
+  it('an app that breaks its Content-Length: cut at the length, or closed when short', async () => {
+    const target = await start(
+      (environ, startResponse) => {
+        startResponse('200 OK', [['Content-Length', environ.PATH_INFO === '/long' ? '2' : '9']]);
+        return [Buffer.from('abcd')];
+      },
+      { keepAliveTimeoutMs: 60_000 },
+    ); // only the short body can end the connection
+    const long = crlf('GET /long HTTP/1.1', 'Host: x', '', '');
+    const result = await exchange(target, [Buffer.concat([long, GET])]);
+    const cut = crlf('HTTP/1.1 200 OK', 'Content-Length: 2', DATE, SERVER, '', 'ab');
+    const short = crlf('HTTP/1.1 200 OK', 'Content-Length: 9', DATE, SERVER, '', 'abcd');
+    assertSameBytes(result.bytes, Buffer.concat([cut, short]));
+    expect(result.ending).toBe('end'); // closed at once: 5 bytes short, the client would wait
+  });
+
   it('HEAD: no chunks and no body, and the connection persists', async () => {
     const target = await start(hello);
     const head = crlf('HEAD /hello HTTP/1.1', 'Host: x', '', '');
