@@ -6,7 +6,7 @@
  *
  *     5\r\nhello\r\n6;note=ignored\r\n world\r\n0\r\nX-Trailer: dropped\r\n\r\n
  *
- * Tested with plain bytes in chunked.test.ts; http.ts's RequestDecoder feeds it.
+ * Tested with plain bytes in http.test.ts; http.ts's RequestDecoder feeds it.
  */
 import type { Headers } from './gateway.ts';
 import { HttpError } from './http-error.ts';

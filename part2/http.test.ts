@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertSameBytes } from '../scripts/testing/wire.ts';
 import type { Headers } from './gateway.ts';
+import { encodeChunk, LAST_CHUNK } from './chunked.ts';
 import { dateSource, errorResponse } from './handler.ts';
 import {
   bodyLength,
@@ -606,6 +607,12 @@ describe('the response head', () => {
     now = new Date('2019-07-15T05:54:49.000Z');
     expect(date()).toBe('Mon, 15 Jul 2019 05:54:49 GMT');
     expect(formatted).toBe(2);
+  });
+
+  it('a chunk of a response body: size in hex, CRLF, bytes, CRLF; then the last chunk', () => {
+    const body = Buffer.from('Hello world from a simple gateway application!\n');
+    const expected = crlf('2f', 'Hello world from a simple gateway application!\n', '0', '', '');
+    assertSameBytes(Buffer.concat([encodeChunk(body), LAST_CHUNK]), expected);
   });
 
   it('status lines from the reason phrases of RFC 9110 §15; an unknown code gets none', () => {

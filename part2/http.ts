@@ -1,7 +1,7 @@
 /**
  * The HTTP/1.1 wire format (RFC 9112) apart from any socket, as Deno std's `_io.ts` and gunicorn's
  * `http/message.py` are: what a request's bytes mean and what a response's head looks like. Every
- * rule is tested with plain bytes (http.test.ts). The server that uses it is webserver2.ts.
+ * rule is tested with plain bytes (http.test.ts). webserver2.ts and webserver2b.ts use it.
  */
 import { ChunkedDecoder, isChunked } from './chunked.ts';
 import type { Headers } from './gateway.ts';
