@@ -3,7 +3,10 @@
  * simple_server.py: a ResponseHandler object holds what startResponse stored
  * and sends the head and body; sendError answers a refused request; and
  * closeConnection ends the connection without losing the response (RFC 9112
- * §9.6). webserver2.ts makes one ResponseHandler per request.
+ * §9.6). webserver2.ts makes one ResponseHandler per request and closes after
+ * it; webserver2b.ts asks for a persistent connection (RFC 9112 §9.3), and the
+ * handler says how the response ends: by its Content-Length, by chunks
+ * (chunked.ts) on HTTP/1.1, or by the close on HTTP/1.0.
  */
 import type { Socket } from 'node:net';
 import {
@@ -16,6 +19,7 @@ import {
   type StartResponse,
   type Write,
 } from './gateway.ts';
+import { encodeChunk, LAST_CHUNK } from './chunked.ts';
 import { httpDate, HttpError, responseHead, statusLine, type Request } from './http.ts';
 
 /** The Server header field we add when the application sends none. */
@@ -42,12 +46,17 @@ export interface HandlerSettings {
  * The response side of one request, as wsgiref's BaseHandler: startResponse
  * stores the status and headers; write and send put body bytes on the wire,
  * the head (sendHead) going out with the first of them; close ends the
- * connection. One per request: nothing in it outlives the request.
+ * connection, or with `persistent` ends the response and leaves the connection
+ * open for the next request. One per request: nothing in it outlives the request.
  */
 export class ResponseHandler {
   status: string | undefined;
   headers: Headers = [];
   headersSent = false;
+  /** Whether the connection stays open after this response; sendHead settles it. */
+  keepAlive: boolean;
+  private chunked = false; // the body goes out as chunks (RFC 9112 §7.1)
+  private unsent = -1; // body bytes the Content-Length still owes; -1 without one
   private bodyLog = ''; // the start of the body, for the `> ` log
   private clientStillSending = false;
   private readonly isHead: boolean;
@@ -56,10 +65,13 @@ export class ResponseHandler {
     readonly connection: Socket,
     readonly request: Request,
     readonly settings: HandlerSettings,
+    persistent = false,
   ) {
     this.isHead = request.method === 'HEAD'; // RFC 9110 §9.3.2: same headers, no body
+    this.keepAlive = persistent;
     // What the client sends after its request is read and dropped; close() needs to know.
-    connection.on('data', () => (this.clientStillSending = true));
+    // A persistent connection's server reads on: what follows is the next request.
+    if (!persistent) connection.on('data', () => (this.clientStillSending = true));
   }
   // #endregion
 
@@ -96,26 +108,76 @@ export class ResponseHandler {
       this.bodyLog += Buffer.from(chunk).toString('utf8');
     }
     const body = this.isHead ? undefined : chunk;
-    const flushed = this.headersSent ? !body || this.connection.write(body) : this.sendHead(body);
+    const flushed = this.headersSent
+      ? !body || this.connection.write(this.encode(body))
+      : this.sendHead(body);
     // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client
     // leaving).
     return flushed ? undefined : waitForDrain(this.connection);
   }
 
-  /** Sends the status line and headers, with the first body chunk: one write, one TCP segment. */
-  sendHead(first?: Uint8Array): boolean {
-    const head = responseHead(this.status!, this.headers, serverFields(this.settings), 'close');
+  /**
+   * Sends the status line and headers, with the first body chunk: one write, one TCP segment.
+   * `empty`: the body is known to be empty (close() sends the head).
+   */
+  sendHead(first?: Uint8Array, empty = false): boolean {
+    const connection = this.keepAlive ? this.framing(empty) : 'close';
+    const head = responseHead(this.status!, this.headers, serverFields(this.settings), connection);
     logLines(this.settings.log, '> ', head);
     this.headersSent = true;
-    const bytes = Buffer.from(head, 'latin1');
-    return this.connection.write(first ? Buffer.concat([bytes, first]) : bytes);
+    if (!first) return this.connection.write(head, 'latin1');
+    const body = this.encode(first);
+    const bytes = Buffer.allocUnsafe(head.length + body.length); // one buffer: one write
+    bytes.write(head, 0, 'latin1');
+    bytes.set(body, head.length);
+    return this.connection.write(bytes);
   }
 
-  /** Ends the response: the head if the body was empty, then FIN and close. */
+  /** Body bytes as they go on the wire: as they are, or as a chunk; counted against the length. */
+  private encode(body: Uint8Array): Uint8Array {
+    if (this.unsent === -1) return this.chunked ? encodeChunk(body) : body;
+    // PEP 3333: never more than the Content-Length: the rest would be read as the next response.
+    const allowed = body.length > this.unsent ? body.subarray(0, this.unsent) : body;
+    this.unsent -= allowed.length;
+    return allowed;
+  }
+
+  /**
+   * Ends the response: the head if the body was empty; then on a persistent connection the last
+   * chunk when chunked, else FIN and close.
+   */
   close(): void {
-    if (!this.headersSent) this.sendHead();
+    if (!this.headersSent) this.sendHead(undefined, true);
     if (this.bodyLog) logLines(this.settings.log, '> ', this.bodyLog);
-    closeConnection(this.connection, this.clientStillSending);
+    if (this.keepAlive && this.unsent > 0) this.keepAlive = false; // the body fell short
+    if (!this.keepAlive) return closeConnection(this.connection, this.clientStillSending);
+    if (this.chunked) this.connection.write(LAST_CHUNK);
+  }
+  // #endregion
+
+  // #region framing
+  /**
+   * How a response on a persistent connection says where its body ends (RFC 9112 §6.3), and
+   * the Connection field that goes with it: Content-Length as the application gave it; else
+   * chunked on HTTP/1.1; else (HTTP/1.0) only the close can end it, so the connection closes.
+   */
+  private framing(empty: boolean): string | undefined {
+    const http10 = this.request.version === 'HTTP/1.0';
+    const code = Number(this.status!.slice(0, 3));
+    const length = this.headers.find(([name]) => name.toLowerCase() === 'content-length');
+    if (length) this.unsent = this.isHead ? 0 : Number(length[1]);
+    // §6.3 items 1-2: HEAD, 1xx, 204 and 304 responses have no body, so nothing to frame.
+    const bodiless = this.isHead || code < 200 || code === 204 || code === 304;
+    if (!length && !bodiless && empty) {
+      this.headers.push(['Content-Length', '0']); // known at close: an empty body
+    } else if (!length && !bodiless && !http10) {
+      this.headers.push(['Transfer-Encoding', 'chunked']); // §7.1
+      this.chunked = true;
+    } else if (!length && !bodiless) {
+      this.keepAlive = false; // §6.3 item 8: an HTTP/1.0 body without a length ends at the close
+      return 'close';
+    }
+    return http10 ? 'keep-alive' : undefined; // §9.3: 1.1 persists by default; 1.0 must be told
   }
   // #endregion
 }

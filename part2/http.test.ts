@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertSameBytes } from '../scripts/testing/wire.ts';
 import type { Headers } from './gateway.ts';
+import { encodeChunk, LAST_CHUNK } from './chunked.ts';
 import { dateSource, errorResponse } from './handler.ts';
 import {
   bodyLength,
@@ -218,10 +219,126 @@ const REFUSALS: Array<[string, Buffer[], string, string]> = [
     'a request must not have both Transfer-Encoding and Content-Length (RFC 9112 §6.3)',
   ],
   [
-    'Transfer-Encoding: chunked',
-    [crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', '3', 'abc', '0', '', '')],
+    'a coding other than chunked',
+    [crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: gzip, chunked', '', '0', '', '')],
     '501 Not Implemented',
-    'Transfer-Encoding chunked is not supported here: send a Content-Length (RFC 9112 §6.1)',
+    'the transfer coding "gzip" is not implemented here (RFC 9112 §6.1)',
+  ],
+  [
+    'chunked twice',
+    [
+      crlf(
+        'POST / HTTP/1.1',
+        'Host: x',
+        'Transfer-Encoding: chunked',
+        'Transfer-Encoding: chunked',
+        '',
+        '',
+      ),
+    ],
+    '400 Bad Request',
+    'chunked applied more than once (RFC 9112 §6.1)',
+  ],
+  [
+    'Transfer-Encoding on HTTP/1.0',
+    [crlf('POST / HTTP/1.0', 'Transfer-Encoding: chunked', '', '0', '', '')],
+    '400 Bad Request',
+    'Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)',
+  ],
+  [
+    'a chunk size that is not hex',
+    [
+      crlf(
+        'POST / HTTP/1.1',
+        'Host: x',
+        'Transfer-Encoding: chunked',
+        '',
+        'xyz',
+        'abc',
+        '0',
+        '',
+        '',
+      ),
+    ],
+    '400 Bad Request',
+    'malformed chunk size line "xyz": expected a size in hex, then CRLF (RFC 9112 §7.1)',
+  ],
+  [
+    'a chunk size with a sign',
+    [
+      crlf(
+        'POST / HTTP/1.1',
+        'Host: x',
+        'Transfer-Encoding: chunked',
+        '',
+        '+3',
+        'abc',
+        '0',
+        '',
+        '',
+      ),
+    ],
+    '400 Bad Request',
+    'malformed chunk size line "+3": expected a size in hex, then CRLF (RFC 9112 §7.1)',
+  ],
+  [
+    'a chunk longer than its size line says',
+    [
+      crlf(
+        'POST / HTTP/1.1',
+        'Host: x',
+        'Transfer-Encoding: chunked',
+        '',
+        '3',
+        'abcd',
+        '0',
+        '',
+        '',
+      ),
+    ],
+    '400 Bad Request',
+    'a chunk is longer than its size line says, or lacks its CRLF (RFC 9112 §7.1)',
+  ],
+  [
+    'a chunk line ended by a bare LF',
+    [
+      Buffer.concat([
+        crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', ''),
+        Buffer.from('\r\n3\nabc\r\n'),
+      ]),
+    ],
+    '400 Bad Request',
+    'a line of the chunked body ends in LF without CR (RFC 9112 §7.1)',
+  ],
+  [
+    'a malformed trailer field',
+    [crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', '0', 'X Bad', '', '')],
+    '400 Bad Request',
+    'malformed trailer field "X Bad" (RFC 9112 §7.1.2)',
+  ],
+  [
+    'a decoded body larger than the limit',
+    [crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', '100001', 'ab', '')],
+    '413 Content Too Large',
+    'the request body is larger than 1048576 bytes',
+  ],
+  [
+    'a chunk size line longer than the head limit',
+    [crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', '1;' + 'x'.repeat(9000))],
+    '431 Request Header Fields Too Large',
+    'a chunk size line or the trailer section is longer than 8192 bytes',
+  ],
+  [
+    'a half-close before the last chunk',
+    [crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', '3', 'abc', '')],
+    '400 Bad Request',
+    'the request body ended after 3 decoded bytes, before its last chunk (RFC 9112 §7.1)',
+  ],
+  [
+    'two Host fields on HTTP/1.0',
+    [crlf('GET / HTTP/1.0', 'Host: a', 'Host: b', '', '')],
+    '400 Bad Request',
+    'an HTTP/1.0 request may have one Host header field, this one has 2 (RFC 9112 §3.2)',
   ],
   [
     'a body larger than the limit',
@@ -347,6 +464,42 @@ describe('requests the server accepts', () => {
       { target: '/' },
     ],
     [
+      'a chunked body: hex sizes, an extension ignored, a trailer dropped (RFC 9112 §7.1)',
+      [
+        crlf(
+          'POST / HTTP/1.1',
+          'Host: x',
+          'Transfer-Encoding: Chunked',
+          'X-A: b',
+          '',
+          '5;name=value',
+          'hello',
+          'A',
+          ' world!!!\n',
+          '0',
+          'X-Trailer: dropped',
+          '',
+          '',
+        ),
+      ],
+      {
+        body: 'hello world!!!\n',
+        headers: [
+          ['Host', 'x'],
+          ['X-A', 'b'],
+          ['Content-Length', '15'],
+        ],
+      },
+    ],
+    [
+      'a chunked body a byte at a time',
+      [
+        ...crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', ''),
+        ...crlf('3', 'abc', '2', 'de', '0', '', ''),
+      ].map((byte) => Buffer.from([byte])),
+      { body: 'abcde' },
+    ],
+    [
       'a body in pieces',
       [
         crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 11', '', 'hel'),
@@ -377,6 +530,18 @@ describe('requests the server accepts', () => {
     expect(eager.push(Buffer.concat([head, Buffer.from('abcde')]))).toBeDefined();
     expect(eager.takeContinue()).toBe(false);
     expect(CONTINUE).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+  });
+
+  it('keeps what follows a request for the next one (pipelining, RFC 9112 §9.3.2)', () => {
+    const next = crlf('GET /2 HTTP/1.1', 'Host: x', '', '');
+    const sized = new RequestDecoder(LIMITS);
+    const first = crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 2', '', 'ab');
+    expect(shape(sized.push(Buffer.concat([first, next]))!).body).toBe('ab');
+    assertSameBytes(sized.rest, next);
+    const chunked = new RequestDecoder(LIMITS);
+    const third = crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', '0', '', '');
+    expect(shape(chunked.push(Buffer.concat([third, next]))!).body).toBe('');
+    assertSameBytes(chunked.rest, next);
   });
 
   it('finds the end of a head after CRLF CRLF or LF LF, and not before', () => {
@@ -442,6 +607,12 @@ describe('the response head', () => {
     now = new Date('2019-07-15T05:54:49.000Z');
     expect(date()).toBe('Mon, 15 Jul 2019 05:54:49 GMT');
     expect(formatted).toBe(2);
+  });
+
+  it('a chunk of a response body: size in hex, CRLF, bytes, CRLF; then the last chunk', () => {
+    const body = Buffer.from('Hello world from a simple gateway application!\n');
+    const expected = crlf('2f', 'Hello world from a simple gateway application!\n', '0', '', '');
+    assertSameBytes(Buffer.concat([encodeChunk(body), LAST_CHUNK]), expected);
   });
 
   it('status lines from the reason phrases of RFC 9110 §15; an unknown code gets none', () => {

@@ -6,6 +6,9 @@ import { assertSameBytes } from '../scripts/testing/wire.ts';
 import { loadApplication } from './loader.ts';
 
 const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', import.meta.url)));
+const persistent = loadTranscripts(
+  fileURLToPath(new URL('./transcripts/persistent', import.meta.url)),
+);
 
 describe('golden transcripts, replayed byte for byte', () => {
   for (const transcript of transcripts) {
@@ -23,5 +26,23 @@ describe('golden transcripts, replayed byte for byte', () => {
         }
       },
     );
+  }
+});
+
+describe('webserver2b.ts: several exchanges on one connection, replayed byte for byte', () => {
+  for (const transcript of persistent) {
+    const exchanges = `${transcript.parts.length} exchange(s)`;
+    it(`${transcript.app}: ${transcript.name}: ${exchanges}`, async () => {
+      const app = await loadApplication(transcript.app ?? 'hello');
+      const gateway = await startGateway(app, {}, true);
+      try {
+        const result = await replay(gateway.target, transcript);
+        assertSameBytes(result.bytes, transcript.responseBytes);
+        expect(result.closedAfter, 'the server closed before the last exchange').toBeUndefined();
+        expect(result.ending).toBe('end'); // the last request says Connection: close
+      } finally {
+        await gateway.close();
+      }
+    });
   }
 });

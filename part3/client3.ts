@@ -27,8 +27,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const DEFAULT_HOST = 'localhost';
 export const DEFAULT_PORT = 8888;
-/** The request every connection sends: the original's `GET /hello`, with the Host field HTTP/1.1 requires. */
-export const REQUEST = Buffer.from('GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n', 'latin1');
+/**
+ * The request every connection sends: the original's `GET /hello`, with the Host field HTTP/1.1
+ * requires, and `Connection: close`, since this client reads until the server closes: a server
+ * with persistent connections (3i) would otherwise keep it open (RFC 9112 §9.3, §9.6).
+ */
+export const REQUEST = Buffer.from('GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', 'latin1');
 
 /** What one client process saw. */
 export interface Report {

@@ -77,12 +77,34 @@ for (const step of ['3a', '3b', '3c', '3d', '3e', '3f', '3g']) {
   });
 }
 
-for (const step of ['3h', '3i']) {
+// 3i serves persistent connections (Part 2's webserver2b.ts): its transcripts are those of 2b.
+// environ's is left out: a worker says wsgi.multiprocess = true.
+const persistent = loadTranscripts(fileURLToPath(new URL('../part2/transcripts/persistent', import.meta.url)));
+for (const app of [...new Set(persistent.map((transcript) => transcript.app!))].filter((app) => app !== 'environ')) {
+  describe(`3i running ${app}: persistent connections, byte for byte`, () => {
+    let server: RunningStep;
+    beforeAll(async () => {
+      server = await startStep('3i', ['--workers', '1'], { app });
+    });
+    afterAll(() => server?.stop());
+
+    for (const transcript of persistent.filter((candidate) => candidate.app === app)) {
+      it(`${transcript.name}: ${transcript.parts.length} exchange(s)`, async () => {
+        const result = await replay(server.target, transcript);
+        assertSameBytes(result.bytes, transcript.responseBytes);
+        expect(result.closedAfter).toBeUndefined();
+        expect(result.ending).toBe('end');
+      });
+    }
+  });
+}
+
+for (const step of ['3h']) {
   for (const app of [...new Set(gateway.map((transcript) => transcript.app!))]) {
     describe(`${step} running ${app}: golden transcripts, byte for byte`, () => {
       let server: RunningStep;
       beforeAll(async () => {
-        server = await startStep(step, step === '3i' ? ['--workers', '1'] : [], { app });
+        server = await startStep(step, [], { app });
       });
       afterAll(() => server?.stop());
 

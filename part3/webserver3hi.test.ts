@@ -9,6 +9,8 @@ import { exchange, type Target } from '../scripts/testing/wire.ts';
 
 const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 const WAIT_APP = 'part3/fixtures/waitapp.ts:app';
+/** 3i keeps a connection open after its response (Part 2b's persistent connections) unless told. */
+const GET_CLOSE = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
 
 let server: RunningStep | undefined;
 afterEach(async () => {
@@ -76,12 +78,12 @@ where('POSIX signals').describe('3i: a pre-forked pool', () => {
     await server.line(new RegExp(`^Worker ${victim} terminated with signal SIGKILL\\b.*; starting another`), 'stderr');
     const [, replacement] = (await server.lines(/^Worker (\d+) is accepting connections$/, 3))[2]!;
     expect(new Set(childrenOf(server.pid).map((info) => info.pid))).toEqual(new Set([survivor, Number(replacement)]));
-    for (let i = 0; i < 4; i++) expect((await exchange(server.target, [GET('/hello')])).bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    for (let i = 0; i < 4; i++) expect((await exchange(server.target, [GET_CLOSE('/hello')])).bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   });
 
   it('on SIGTERM stops accepting, finishes the request under way, and exits 0', async () => {
     server = await startStep('3i', ['--workers', '1'], { app: WAIT_APP });
-    const inFlight = openClient(server.target, GET('/slow'));
+    const inFlight = openClient(server.target, GET_CLOSE('/slow'));
     const [, worker] = await server.line(/^arrived (\d+)$/, 'stderr');
     const exited = once(server.process, 'exit');
     process.kill(server.pid, 'SIGTERM');

@@ -61,7 +61,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { explainListenError } from '../part1/webserver1.ts';
 import { loadApplication } from '../part2/loader.ts';
-import { makeServer, type ServerOptions } from '../part2/webserver2.ts';
+import { makeServer, type ServerOptions } from '../part2/webserver2b.ts';
 
 export const DEFAULT_PORT = 8888;
 export const DEFAULT_HOST = 'localhost';

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from '../part1/webserver1.ts';
-import { app as hello } from '../part2/apps/hello.ts';
+import { app as hello, sized } from '../part2/apps/hello.ts';
 import { byteDiff, compareTwo, compareWithTranscripts, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './testing/compare.ts';
 import { startGateway } from './testing/servers.ts';
 import { loadTranscripts } from './testing/transcripts.ts';
@@ -13,6 +13,7 @@ import type { Target } from './testing/wire.ts';
 const part1 = loadTranscripts(fileURLToPath(new URL('../part1/transcripts', import.meta.url)));
 const part2 = loadTranscripts(fileURLToPath(new URL('../part2/transcripts', import.meta.url)));
 const part2hello = part2.filter((t) => t.app === 'hello');
+const persistent = loadTranscripts(fileURLToPath(new URL('../part2/transcripts/persistent', import.meta.url)));
 const part3 = loadTranscripts(fileURLToPath(new URL('../part3/transcripts', import.meta.url)));
 const HELLO = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\nHello, World!\n';
 const options = { mask: [], timeoutMs: 2000 };
@@ -36,6 +37,37 @@ async function rawServer(respond: (socket: import('node:net').Socket) => void): 
   cleanup.push(() => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), server.close(() => resolve()))));
   return { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
 }
+
+describe('compare --part 2b: several exchanges on one connection', () => {
+  const sizedOnes = persistent.filter((t) => t.app === 'hello:sized');
+
+  it('passes against webserver2b.ts', async () => {
+    const gateway = await startGateway(sized, {}, true);
+    cleanup.push(() => gateway.close());
+    const outcomes = await compareWithTranscripts(gateway.target, sizedOnes, options);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(outcomes.length).toBe(4);
+  });
+
+  it('says plainly that a server closed where it should have kept the connection', async () => {
+    const gateway = await startGateway(sized); // webserver2.ts: one request per connection
+    cleanup.push(() => gateway.close());
+    const outcomes = await compareWithTranscripts(gateway.target, sizedOnes, options);
+    const rule = 'HTTP/1.1 keeps a connection open unless a side says Connection: close (RFC 9112 §9.3)';
+    expect(outcomes.map((o) => [o.name, o.details[0]])).toEqual([
+      ['two-in-a-row', `the server closed the connection after 1 of 2 responses, where it should have kept it open: ${rule}`],
+      ['telnet-two', `the server closed the connection after 1 of 2 responses, where it should have kept it open: ${rule}`],
+      ['pipeline', `the server closed the connection after 1 of 3 responses, where it should have kept it open: ${rule}`],
+      ['http10-keep-alive', `the server closed the connection after 1 of 2 responses, where it should have kept it open: ${rule}`],
+    ]);
+  });
+
+  it('masks the fields of every response on the connection', () => {
+    const two = Buffer.from('HTTP/1.1 200 OK\r\nDate: a\r\n\r\nbody\nHTTP/1.1 200 OK\r\nDate: b\r\n\r\nDate: body');
+    const masked = 'HTTP/1.1 200 OK\r\nDate: *\r\n\r\nbody\nHTTP/1.1 200 OK\r\nDate: *\r\n\r\nDate: body';
+    expect(maskHeaders(two, ['date']).toString()).toBe(masked);
+  });
+});
 
 describe('compare against the golden transcripts', () => {
   it('passes against our own Part 1 server', async () => {
@@ -75,7 +107,7 @@ describe('compare against the golden transcripts', () => {
     const [first] = await compareWithTranscripts(target, only('curl'), { mask: [], timeoutMs: 100 });
     expect(first!.ok).toBe(false);
     expect(first!.details).toEqual([
-      'no end of stream after 100 ms of silence: the server kept the connection open (these transcripts expect it to close after the response, as Connection: close says)',
+      'no end of stream after 100 ms of silence: the server kept the connection open where it should have closed it (the last response of the transcript says Connection: close, RFC 9112 §9.6)',
     ]);
   });
 

@@ -10,7 +10,10 @@
  * shows where their answers differ. `--mask date,server` ignores the values
  * of those header fields (your server has its own clock and name). Part 2's
  * transcripts belong to apps and Part 3's partly; `--app` picks which
- * (default: those that need no app, else hello's). Guide: docs/compare.md.
+ * (default: those that need no app, else hello's). `--part 2b` replays the
+ * transcripts of several exchanges on one connection (persistent connections)
+ * and says when a server closed where it should have kept the connection, or
+ * kept it where it should have closed. Guide: docs/compare.md.
  * Exit status: 0 when everything matched, 1 on a difference, 2 on bad usage
  * or when nothing listens.
  */
@@ -53,7 +56,9 @@ async function main(): Promise<number> {
     console.error(`${(error as Error).message}\n${usage}`);
     return 2;
   }
-  const dir = fileURLToPath(new URL(`../part${values.part}/transcripts`, import.meta.url));
+  // 2b: Part 2's persistent connections (webserver2b.ts), several exchanges on one connection.
+  const folder = values.part === '2b' ? 'part2/transcripts/persistent' : `part${values.part}/transcripts`;
+  const dir = fileURLToPath(new URL(`../${folder}`, import.meta.url));
   if (!values.part || !existsSync(dir)) {
     console.error(`${values.part ? `Part ${values.part} has no transcripts` : '--part is missing'}\n${usage}`);
     return 2;

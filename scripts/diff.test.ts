@@ -25,8 +25,14 @@ describe('npm run diff', () => {
     expect(stdout).toMatch(/^@@ -\d+,\d+ \+\d+,\d+ @@/m);
   });
 
+  it('knows step 2b, persistent connections, beside 2', async () => {
+    const { code, stdout } = await run(['2', '2b']);
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(0, 2)).toEqual(['--- part2/webserver2.ts', '+++ part2/webserver2b.ts']);
+  });
+
   it('exits 2 with one line on a step that is not one', async () => {
-    expect(await run(['3f', '4'])).toEqual({ code: 2, stdout: '', stderr: "'4' is not a step: use 1, 2 or 3a ... 3i\n" });
+    expect(await run(['3f', '4'])).toEqual({ code: 2, stdout: '', stderr: "'4' is not a step: use 1, 2, 2b or 3a ... 3i\n" });
   });
 
   it('stops quietly when its reader has gone (| head), instead of crashing on EPIPE', async () => {

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { listen, RESPONSE } from '../part1/webserver1.ts';
 import { visible } from './testing/wire.ts';
+import { startGateway } from './testing/servers.ts';
+import { sized } from '../part2/apps/hello.ts';
 
 const script = fileURLToPath(new URL('./telnet.ts', import.meta.url));
 let server: Server;
@@ -48,4 +50,25 @@ it('says in one line when nothing listens', async () => {
   const result = await telnet(['127.0.0.1', String(closed)], '');
   expect(result.stderr.trim()).toBe(`Cannot connect to 127.0.0.1:${closed}: connection refused (is the server running? try npm run part1)`);
   expect(result.code).toBe(1);
+});
+
+it('keeps the connection open for a second request when the server does (npm run part2b)', async () => {
+  const gateway = await startGateway(sized, {}, true);
+  try {
+    const request = 'GET /hello HTTP/1.1\nHost: localhost\n\n';
+    const result = await telnet(['127.0.0.1', String(gateway.target.port)], request + request);
+    const response = [
+      'HTTP/1.1 200 OK',
+      'Content-Type: text/plain',
+      'Content-Length: 47',
+      'Date: Mon, 15 Jul 2019 05:54:48 GMT',
+      'Server: GatewayServer/0.2',
+      '',
+      'Hello world from a simple gateway application!\n',
+    ].join('\r\n');
+    expect(result.stdout).toBe(visible(response + response)); // two answers, one connection
+    expect(result.stderr).toContain('Connection closed by the server.');
+  } finally {
+    await gateway.close();
+  }
 });

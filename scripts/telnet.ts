@@ -6,7 +6,10 @@
  * everything the server sends back is printed with CR and LF made visible
  * (`\r\n`), so you see the exact bytes. `--raw` prints them as they are.
  *
- * An empty line ends the request head. Ctrl-D closes your sending side (a
+ * An empty line ends the request head. The connection stays open for as long
+ * as the server keeps it: against a server with persistent connections
+ * (`npm run part2b`, RFC 9112 §9.3) type a second request after the first
+ * response, on the same connection. Ctrl-D closes your sending side (a
  * half-close: the server sees end of stream) and waits for the server to
  * finish; Ctrl-C quits at once. Status lines go to stderr, the server's bytes
  * to stdout, so `... | npm run -s telnet -- localhost 8888 > reply.txt` works.
@@ -32,7 +35,7 @@ function main(): void {
 
   const socket = connect({ host, port, allowHalfOpen: true });
   socket.on('connect', () => {
-    info(`Connected to ${host}:${port}. Type a request line, header fields, then an empty line. Ctrl-D to close, Ctrl-C to quit.`);
+    info(`Connected to ${host}:${port}. Type a request line, header fields, then an empty line; after the response, another request if the server keeps the connection open. Ctrl-D to close, Ctrl-C to quit.`);
     const lines = createInterface({ input: process.stdin, terminal: false });
     lines.on('line', (line) => {
       if (!socket.writableEnded) socket.write(`${line}\r\n`);

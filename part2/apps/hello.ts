@@ -12,3 +12,17 @@ export const app: Application = (environ, startResponse) => {
   return [Buffer.from('Hello world from a simple gateway application!\n')];
 };
 // #endregion
+
+/**
+ * The same response with its Content-Length: on a persistent connection (webserver2b.ts) the
+ * client then knows where the body ends without chunks. `npm run part2b -- hello:sized`; the
+ * keep-alive bench uses it, as node:http's baseline sends the same bytes.
+ */
+export const sized: Application = (environ, startResponse) => {
+  const body = Buffer.from('Hello world from a simple gateway application!\n');
+  startResponse('200 OK', [
+    ['Content-Type', 'text/plain'],
+    ['Content-Length', String(body.length)],
+  ]);
+  return [body];
+};

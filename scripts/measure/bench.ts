@@ -5,8 +5,8 @@
  * after the other, all on 127.0.0.1: Part 1, Part 2's gateway (Node's single
  * process and event loop), 3a (iterative), 3g (a child process per
  * connection), 3i (a pre-forked pool), and node:http as the yardstick, with a
- * new connection per request; node:http again with keep-alive, the one server
- * here that keeps connections open.
+ * new connection per request; then with keep-alive (many requests on one
+ * connection): node:http, Part 2b (webserver2b.ts) and 3i, whose workers run it.
  *
  * Every server runs as plain JavaScript bundled by esbuild (scripts/part3.ts),
  * never through the TypeScript loader, so the figures are the servers' own.
@@ -58,6 +58,9 @@ const MODELS: Model[] = [
   { name: 'part2-express', about: 'Express on the Part 2 gateway', command: async () => [await bundle('part2/webserver2.ts'), await buildApplication('expressapp'), '--quiet'], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'http-express', about: 'Express on node:http', command: async () => [await bundle('scripts/measure/express-http.ts', undefined, { withRequire: true })], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'node:http keep-alive', about: 'node:http, keep-alive', command: async () => [await buildProgram('baseline'), '--keep-alive'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
+  // Persistent connections (webserver2b.ts), with hello:sized: the same bytes as node:http's keep-alive baseline, Content-Length included.
+  { name: 'part2b keep-alive', about: 'Part 2b: gateway, keep-alive', command: async () => [await bundle('part2/webserver2b.ts'), await buildApplication('hello:sized'), '--quiet'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
+  { name: '3i keep-alive', about: '3i: pre-forked pool, keep-alive', command: async () => [await buildProgram('3i'), await buildApplication('hello:sized'), '--quiet'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
 ];
 
 /** Starts a server, waits for the port in its banner, and returns it with its process. */

@@ -60,8 +60,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       try {
         if (options.keepAlive) {
           socket ??= await open(options);
-          const status = await exchangeKeepAlive(socket, request, options.timeoutMs ?? 10_000);
+          const { status, close } = await exchangeKeepAlive(socket, request, options.timeoutMs ?? 10_000);
           if (status !== 200) fail(`status ${status}`);
+          if (close) {
+            // The server said Connection: close (its limit of requests per connection): reconnect.
+            socket.destroy();
+            socket = undefined;
+          }
         } else {
           const status = await exchangeOnce(options, request, options.timeoutMs ?? 10_000);
           if (status !== 200) fail(`status ${status}`);
@@ -119,8 +124,11 @@ function exchangeOnce(options: LoadOptions, request: Buffer, timeoutMs: number):
   });
 }
 
-/** One request on an open connection, reading exactly Content-Length bytes of body; resolves with the status code. */
-function exchangeKeepAlive(socket: Socket, request: Buffer, timeoutMs: number): Promise<number> {
+/**
+ * One request on an open connection, reading exactly Content-Length bytes of body; resolves with
+ * the status code, and whether the server said it closes the connection after this response.
+ */
+function exchangeKeepAlive(socket: Socket, request: Buffer, timeoutMs: number): Promise<{ status: number; close: boolean }> {
   return new Promise((resolve, reject) => {
     let received = Buffer.alloc(0);
     const cleanup = () => {
@@ -142,7 +150,7 @@ function exchangeKeepAlive(socket: Socket, request: Buffer, timeoutMs: number): 
       if (Number.isNaN(length)) return onError(Object.assign(new Error('no Content-Length'), { code: 'no Content-Length' }));
       if (received.length - end - 4 >= length) {
         cleanup();
-        resolve(Number(head.slice(9, 12)));
+        resolve({ status: Number(head.slice(9, 12)), close: /\r\nconnection: *close/i.test(head) });
       }
     };
     socket.on('data', onData);

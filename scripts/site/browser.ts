@@ -81,7 +81,8 @@ export interface ServedSite {
 
 /** Serves the folder `dir` (a built site) with the course's own gateway server and static-file app. */
 export async function serveSite(dir: string): Promise<ServedSite> {
-  const gateway = await startGateway(staticFiles(dir));
+  // The server npm start runs in each worker: persistent connections (webserver2b.ts), as browsers use them.
+  const gateway = await startGateway(staticFiles(dir), {}, true);
   return { url: `http://${gateway.target.host}:${gateway.target.port}/`, close: () => gateway.close() };
 }
 

@@ -285,6 +285,27 @@ export function matchTranscript(blockLines: string[], request: string, response:
   return problems.join('\n');
 }
 
+/**
+ * Checks a transcript's exchanges in order: each request's lines, then its response's, each part
+ * after the one before it (several exchanges on one connection, as curl -v or telnet shows them).
+ * `visible`: the responses as `npm run telnet` prints them, every CR and LF written out.
+ */
+function matchParts(lines: string[], entry: Transcript, visibleResponse: boolean, dir: string): string {
+  let from = 0;
+  for (const part of entry.parts) {
+    const response = visibleResponse ? visible(part.responseBytes) : part.responseBytes.toString('utf8');
+    const rest = lines.slice(from);
+    const missing = matchTranscript(rest, part.requestBytes.toString('utf8'), response, {
+      request: `${dir}/${part.request}`,
+      response: `${dir}/${part.response}`,
+    });
+    if (missing) return missing;
+    const run = textLines(response);
+    from += bestAlignment(rest, run, 0).start + run.length;
+  }
+  return '';
+}
+
 /** What a check found: a problem, and for a fixable one the text the block should have. */
 interface Finding {
   problem: Problem;
@@ -364,12 +385,7 @@ function checkBlock(root: string, lesson: string, block: LessonBlock, transcript
     } else {
       let lines = textLines(block.content);
       if (block.attrs.style === 'curl') lines = stripCurlMarkers(lines);
-      // style=visible: the response as `npm run telnet` prints it, every CR and LF written out.
-      const response = block.attrs.style === 'visible' ? visible(entry.responseBytes) : entry.responseBytes.toString('utf8');
-      const missing = matchTranscript(lines, entry.requestBytes.toString('utf8'), response, {
-        request: `${dir}/${entry.request}`,
-        response: `${dir}/${entry.response}`,
-      });
+      const missing = matchParts(lines, entry, block.attrs.style === 'visible', dir);
       const hint =
         block.attrs.style !== 'curl' && lines.some((line) => /^[<>]( |$)/.test(line))
           ? '\n(the block has curl -v\'s "> " and "< " markers: add style=curl to its info string)'

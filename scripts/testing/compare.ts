@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { diffLines } from 'diff';
-import { writesOf, type Transcript } from './transcripts.ts';
+import { replay, writesOf, type Transcript } from './transcripts.ts';
 import { firstDifference, visible, type Ending, type Exchange, type Target } from './wire.ts';
 
 /** How to compare. */
@@ -39,6 +39,8 @@ export interface Replayed extends Exchange {
   connected: boolean;
   /** Request bytes written when the first response byte arrived; absent when nothing arrived. */
   sentBeforeAnswer?: number;
+  /** Several exchanges: how many were answered before the server closed too early. */
+  closedAfter?: number;
 }
 
 /**
@@ -56,6 +58,8 @@ export interface Replayed extends Exchange {
  * other silent server instead of leaving the replay waiting for 'connect'.
  */
 export async function replayWatching(target: Target, transcript: Transcript, idleTimeoutMs: number): Promise<Replayed> {
+  // Several exchanges on one connection: each request waits for the answer before it.
+  if (transcript.parts.length > 1) return { ...(await replay(target, transcript, idleTimeoutMs)), connected: true };
   const writes = writesOf(transcript);
   // The pauses of replay(): none for one write, 2 ms at most between single bytes.
   const pauseMs = transcript.send === 'whole' ? 0 : transcript.send === 'bytes' ? Math.min(transcript.pauseMs, 2) : transcript.pauseMs;
@@ -166,13 +170,43 @@ export function foldRepeats(outcomes: Outcome[]): Outcome[] {
  */
 export function maskHeaders(bytes: Buffer, names: string[]): Buffer {
   if (names.length === 0) return bytes;
-  const text = bytes.toString('latin1');
-  const end = /\r?\n\r?\n/.exec(text);
-  const headEnd = end ? end.index + end[0].length : text.length;
-  const head = text.slice(0, headEnd).replace(/^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([^\r\n]*)/gm, (line, name: string) =>
-    names.includes(name.toLowerCase()) ? `${name}: *` : line,
-  );
-  return Buffer.from(head + text.slice(headEnd), 'latin1');
+  let text = bytes.toString('latin1');
+  let masked = '';
+  // Every response's head: several responses follow one another on a persistent connection.
+  for (let start = 0; start !== -1; start = nextStatusLine(text)) {
+    masked += text.slice(0, start);
+    text = text.slice(start);
+    const end = /\r?\n\r?\n/.exec(text);
+    const headEnd = end ? end.index + end[0].length : text.length;
+    masked += text.slice(0, headEnd).replace(/^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([^\r\n]*)/gm, (line, name: string) =>
+      names.includes(name.toLowerCase()) ? `${name}: *` : line,
+    );
+    text = text.slice(headEnd);
+  }
+  return Buffer.from(masked + text, 'latin1');
+}
+
+/** Where the next response's status line starts in `text`, or -1. */
+function nextStatusLine(text: string): number {
+  return text.search(/(?<=\n|^)HTTP\/1\.\d \d{3}[ \r\n]/);
+}
+
+/** How many responses `bytes` holds: one per status line. */
+function countResponses(bytes: Buffer): number {
+  return bytes.toString('latin1').match(/(?<=\n|^)HTTP\/1\.\d [2-5]\d\d[ \r\n]/g)?.length ?? 0;
+}
+
+/**
+ * One line when the server closed the connection before it had answered every request the
+ * transcript sends on it: it should have kept the connection open (RFC 9112 §9.3).
+ */
+export function describeEarlyClose(result: Replayed, transcript: Transcript): string | undefined {
+  if (result.ending !== 'end') return undefined;
+  const expected = countResponses(transcript.responseBytes);
+  const answered = countResponses(result.bytes);
+  if (expected < 2 || answered >= expected) return undefined;
+  const rule = 'HTTP/1.1 keeps a connection open unless a side says Connection: close (RFC 9112 §9.3)';
+  return `the server closed the connection after ${answered} of ${expected} responses, where it should have kept it open: ${rule}`;
 }
 
 /** One line on how an exchange ended, when that is not the normal end of stream. */
@@ -184,7 +218,7 @@ export function describeEnding(result: Exchange & { connected?: boolean }, timeo
     return `no answer after ${timeoutMs} ms of silence: the server is waiting for more of the request, or is stuck`;
   }
   if (result.ending === 'timeout') {
-    return `no end of stream after ${timeoutMs} ms of silence: the server kept the connection open (these transcripts expect it to close after the response, as Connection: close says)`;
+    return `no end of stream after ${timeoutMs} ms of silence: the server kept the connection open where it should have closed it (the last response of the transcript says Connection: close, RFC 9112 §9.6)`;
   }
   if (result.ending === 'error') {
     return `the connection failed after ${result.bytes.length} bytes: ${result.error?.code ?? result.error?.message}`;
@@ -226,7 +260,9 @@ export async function compareWithTranscripts(target: Target, transcripts: Transc
     refuseIfNothingListens(result, target);
     const expected = maskHeaders(transcript.responseBytes, options.mask);
     const actual = maskHeaders(result.bytes, options.mask);
-    const notes = [describeEarlyAnswer(result, transcript.requestBytes), describeEnding(result, options.timeoutMs)].filter((note) => note !== undefined);
+    const notes = [describeEarlyAnswer(result, transcript.requestBytes), describeEarlyClose(result, transcript), describeEnding(result, options.timeoutMs)].filter(
+      (note) => note !== undefined,
+    );
     const diff = byteDiff(expected, actual, { expected: `golden ${transcript.response}`, actual: `${target.host}:${target.port}` });
     outcomes.push({ name: transcript.name, ok: diff.length === 0 && notes.length === 0, details: [...notes, ...diff] });
   }
@@ -246,7 +282,7 @@ export async function compareTwo(a: Target, b: Target, transcripts: Transcript[]
     refuseIfNothingListens(right, b);
     const details: string[] = [];
     for (const [result, target] of [[left, a], [right, b]] as const) {
-      for (const note of [describeEarlyAnswer(result, transcript.requestBytes), describeEnding(result, options.timeoutMs)]) {
+      for (const note of [describeEarlyAnswer(result, transcript.requestBytes), describeEarlyClose(result, transcript), describeEnding(result, options.timeoutMs)]) {
         if (note) details.push(`${target.host}:${target.port}: ${note}`);
       }
     }

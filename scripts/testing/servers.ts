@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Application } from '../../part2/gateway.ts';
 import { makeServer, type ServerOptions } from '../../part2/webserver2.ts';
+import { makeServer as makePersistentServer } from '../../part2/webserver2b.ts';
 import type { Target } from './wire.ts';
 
 /** The Date every golden transcript shows: the one in the original's webserver2.py, made a valid IMF-fixdate. */
@@ -24,12 +25,13 @@ export interface RunningGateway {
 /**
  * Starts Part 2's gateway server running `app` on 127.0.0.1 at a free port,
  * with the fixed clock and SERVER_PORT '8888' (what a student's own run shows).
- * `options` override those defaults.
+ * `options` override those defaults. `persistent`: webserver2b.ts's server
+ * (persistent connections) instead of webserver2.ts's.
  */
-export async function startGateway(app: Application, options: ServerOptions = {}): Promise<RunningGateway> {
+export async function startGateway(app: Application, options: ServerOptions & { keepAliveTimeoutMs?: number; maxRequestsPerConnection?: number } = {}, persistent = false): Promise<RunningGateway> {
   const log: string[] = [];
   const errors: string[] = [];
-  const server = makeServer(app, {
+  const server = (persistent ? makePersistentServer : makeServer)(app, {
     clock: () => FIXED_DATE,
     serverName: 'localhost',
     serverPort: '8888',
