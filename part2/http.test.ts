@@ -9,14 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { assertSameBytes } from '../scripts/testing/wire.ts';
 import type { Headers } from './gateway.ts';
 import { encodeChunk, LAST_CHUNK } from './chunked.ts';
+import { endOfHead, RequestDecoder } from './decoder.ts';
 import { dateSource, errorResponse } from './handler.ts';
 import {
   bodyLength,
   CONTINUE,
-  endOfHead,
   httpDate,
   HttpError,
-  RequestDecoder,
   responseHead,
   statusLine,
   type Limits,

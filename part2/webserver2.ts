@@ -33,7 +33,8 @@ import {
   sendError,
   withDefaults,
 } from './handler.ts';
-import { CONTINUE, HttpError, RequestDecoder, type Request } from './http.ts';
+import { RequestDecoder } from './decoder.ts';
+import { CONTINUE, HttpError, type Request } from './http.ts';
 import { DEFAULT_HOST, loadApplication, parseOptions } from './loader.ts';
 
 // #region limits
@@ -139,7 +140,7 @@ export async function handleOneRequest(
 // #region read-request
 /**
  * Reads one request from the connection, however its bytes arrive: the
- * {@link RequestDecoder} of http.ts says when the request is whole. TCP is a
+ * {@link RequestDecoder} of decoder.ts says when the request is whole. TCP is a
  * byte stream, so one read (the original's recv(1024)) may hold half a line.
  *
  * @throws HttpError for a request to refuse (400, 408, 413, 431, 501, 505);

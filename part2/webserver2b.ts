@@ -38,7 +38,8 @@ import {
   withDefaults,
   type HandlerSettings,
 } from './handler.ts';
-import { CONTINUE, HttpError, RequestDecoder, type Limits, type Request } from './http.ts';
+import { RequestDecoder } from './decoder.ts';
+import { CONTINUE, HttpError, type Limits, type Request } from './http.ts';
 import { DEFAULT_HOST, loadApplication, parseOptions } from './loader.ts';
 
 // #region limits
@@ -210,7 +211,7 @@ export function wantsPersistent(request: Request): boolean {
 // #region read-request
 /**
  * Reads the requests of one connection, one after another, however their
- * bytes arrive: the {@link RequestDecoder} of http.ts says where a request
+ * bytes arrive: the {@link RequestDecoder} of decoder.ts says where a request
  * ends, and what follows it starts the next one. A pipelining client sends
  * several before it reads an answer (RFC 9112 §9.3.2); they wait here, in
  * order, and the socket is paused meanwhile, so one client cannot fill our

@@ -32,6 +32,11 @@ describe('line anchors', () => {
     expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('See [`one`](code.ts#L2).');
   });
 
+  it('catch an anchor past the end of the file (the code moved to another file)', () => {
+    const [problem] = checkAnchors(repo('See [`two`](code.ts#L30).'), 'README.md');
+    expect(problem!.message).toBe('README.md:3: code.ts#L30 is not in two any more; it starts on line 6');
+  });
+
   it('catch an anchor with nothing to check it by, and a name that is gone', () => {
     const messages = checkAnchors(repo('[code](code.ts#L2) [`gone`](code.ts#L2)'), 'README.md').map((p) => p.message);
     expect(messages).toEqual([

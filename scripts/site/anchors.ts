@@ -74,7 +74,7 @@ export function checkAnchors(root: string, lesson: string): AnchorProblem[] {
 function landsOn(source: string, name: string, declared: number, shown: number): boolean {
   const lines = source.split('\n');
   if (new RegExp(`\\b${name}\\b`).test(lines[shown - 1] ?? '')) return true;
-  if (shown < declared) return false;
+  if (shown < declared || shown > lines.length) return false; // before it, or past the file's end
   for (let line = declared + 1; line < shown; line++) {
     if (/^(export\s|function\s|async\s|const\s|let\s|class\s|interface\s|type\s|enum\s)/.test(lines[line - 1] ?? '')) return false;
   }
