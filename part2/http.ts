@@ -1,7 +1,7 @@
 /**
  * The HTTP/1.1 wire format (RFC 9112) apart from any socket, as Deno std's `_io.ts` and gunicorn's
  * `http/message.py` are: what a request's bytes mean and what a response's head looks like. Every
- * rule is tested with plain bytes (http.test.ts). decoder.ts frames requests in a byte stream with it.
+ * rule is tested with plain bytes (http.test.ts). decoder.ts frames requests in a stream with it.
  */
 import type { Headers } from './gateway.ts';
 import { HttpError } from './http-error.ts';

@@ -7,11 +7,24 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { loadTranscripts, replay } from '../scripts/testing/transcripts.ts';
+import { loadTranscripts, replay, type Transcript } from '../scripts/testing/transcripts.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import { FAULT_TIMEOUT_MS } from '../part2/fixtures/expressfaults.ts';
 
 const part2 = loadTranscripts(fileURLToPath(new URL('../part2/transcripts', import.meta.url)));
+
+/**
+ * The transcript with `Connection: close` added to its request head: 3i keeps a connection open
+ * (RFC 9112 §9.3), and a client that asks it to close gets the very bytes webserver2 sends, which
+ * say `Connection: close` too.
+ */
+function closing(transcript: Transcript): Transcript {
+  const bytes = transcript.requestBytes;
+  const end = bytes.indexOf('\r\n\r\n');
+  const field = Buffer.from('\r\nConnection: close', 'latin1');
+  const requestBytes = Buffer.concat([bytes.subarray(0, end), field, bytes.subarray(end)]);
+  return { ...transcript, requestBytes, parts: [{ ...transcript.parts[0]!, requestBytes }] };
+}
 
 for (const app of ['expressapp', 'fastifyapp', 'koaapp']) {
   describe(`3i runs ${app}: Part 2's transcripts, byte for byte`, () => {
@@ -21,7 +34,7 @@ for (const app of ['expressapp', 'fastifyapp', 'koaapp']) {
 
     for (const transcript of part2.filter((t) => t.app === app)) {
       it(transcript.name, async () => {
-        const result = await replay(server.target, transcript);
+        const result = await replay(server.target, closing(transcript));
         assertSameBytes(result.bytes, transcript.responseBytes);
         expect(result.ending).toBe('end');
       });
@@ -43,8 +56,9 @@ describe('3i runs an Express app that fails: each answered, the pool serves on',
     const { bytes } = await exchange(server.target, [Buffer.from(request, 'latin1')]);
     return bytes.toString('latin1').split('\r\n')[0]!;
   }
-  const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
-  const ECHO = 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
+  // Connection: close, so each answer ends with the connection (3i keeps it open otherwise).
+  const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`;
+  const ECHO = 'POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n';
 
   it("a route that throws: Express's 500; then an answer", async () => {
     expect(await statusOf(GET('/throws'))).toBe('HTTP/1.1 500 Internal Server Error');

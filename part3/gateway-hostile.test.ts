@@ -39,7 +39,8 @@ const HELLO = crlf(
   '',
   'Hello world from a simple gateway application!\n',
 );
-const GET_HELLO = crlf('GET /hello HTTP/1.1', 'Host: localhost', '', '');
+// Connection: close, so that 3i (which keeps connections open) ends this one after its answer.
+const GET_HELLO = crlf('GET /hello HTTP/1.1', 'Host: localhost', 'Connection: close', '', '');
 
 /** Part 2's table: name, request bytes, status, reason. */
 const CASES: Array<[string, Buffer, string, string]> = [
@@ -59,7 +60,8 @@ const CASES: Array<[string, Buffer, string, string]> = [
   ['Content-Length that is not a number', crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: ten', '', ''), '400 Bad Request', 'invalid Content-Length "ten" (RFC 9112 §6.3)'],
   ['two different Content-Lengths', crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 3', 'Content-Length: 4', '', 'abcd'), '400 Bad Request', 'invalid Content-Length "3,4" (RFC 9112 §6.3)'],
   ['Content-Length and Transfer-Encoding', crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 3', 'Transfer-Encoding: chunked', '', '3', 'abc', '0', '', ''), '400 Bad Request', 'a request must not have both Transfer-Encoding and Content-Length (RFC 9112 §6.3)'],
-  ['Transfer-Encoding: chunked', crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', '3', 'abc', '0', '', ''), '501 Not Implemented', 'Transfer-Encoding chunked is not supported here: send a Content-Length (RFC 9112 §6.1)'],
+  ['a coding other than chunked', crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: gzip, chunked', '', '0', '', ''), '501 Not Implemented', 'the transfer coding "gzip" is not implemented here (RFC 9112 §6.1)'],
+  ['a chunk size that is not hex', crlf('POST / HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked', '', 'xyz', 'abc', '0', '', ''), '400 Bad Request', 'malformed chunk size line "xyz": expected a size in hex, then CRLF (RFC 9112 §7.1)'],
 ];
 
 /** The request timeout the servers get here, in ms (LSBAWS_REQUEST_TIMEOUT_MS): Part 2's test uses 50 ms in-process; a child needs longer to start. */

@@ -12,7 +12,8 @@ import { processInfo, until } from '../scripts/testing/processes.ts';
 import { exchange } from '../scripts/testing/wire.ts';
 import { RESTART_DELAY_MS } from './webserver3i.ts';
 
-const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
+// Connection: close: 3i keeps connections open otherwise (RFC 9112 §9.3), and these clients read to the end.
+const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
 const CRASH_APP = 'part3/fixtures/crashapp.ts:app';
 
 let servers: RunningStep[] = [];
