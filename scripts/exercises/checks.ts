@@ -6,7 +6,7 @@
 import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
 import { byteDiff, describeEnding } from '../testing/compare.ts';
-import { loadTranscripts, replay } from '../testing/transcripts.ts';
+import { loadTranscripts, replay, type Transcript } from '../testing/transcripts.ts';
 import { exchange, type Target } from '../testing/wire.ts';
 import { CheckFailure, type CheckContext } from './exercise.ts';
 
@@ -78,9 +78,9 @@ export function sameBytes(actual: Buffer, expected: Buffer, what: string): void 
  * server sends now: after an exercise changes the bytes, the transcripts
  * must be re-recorded (`npm run record -- partN NAME`).
  */
-export async function transcriptsAgree(ctx: CheckContext, part: string, target: Target, only?: (name: string) => boolean): Promise<void> {
+export async function transcriptsAgree(ctx: CheckContext, part: string, target: Target, only?: (transcript: Transcript) => boolean): Promise<void> {
   for (const transcript of loadTranscripts(join(ctx.root, part, 'transcripts'))) {
-    if (only && !only(transcript.name)) continue;
+    if (only && !only(transcript)) continue;
     const result = await replay(target, transcript, 3000);
     const diff = byteDiff(transcript.responseBytes, result.bytes, { expected: `golden ${transcript.response}`, actual: 'your server' });
     if (diff.length > 0) {

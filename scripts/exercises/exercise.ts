@@ -11,6 +11,7 @@
  * written in any language can be checked.
  */
 import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Target } from '../testing/wire.ts';
 
@@ -76,6 +77,7 @@ export class CheckContext {
 
   /** Imports `file` (e.g. `part1/webserver1.ts`) from the tree checked. */
   async load(file: string): Promise<Record<string, unknown>> {
+    if (!existsSync(join(this.root, file))) throw new CheckFailure(`${file} does not exist yet: create it`);
     try {
       return (await import(pathToFileURL(join(this.root, file)).href)) as Record<string, unknown>;
     } catch (error) {
