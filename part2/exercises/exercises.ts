@@ -236,6 +236,20 @@ const unknownMethod: Exercise = {
   },
 };
 
+/** The environ an app inside `middleware` sees for a request with `overrides`. */
+async function environSeen(
+  middleware: Middleware,
+  overrides: Record<string, string>,
+): Promise<Environ> {
+  let environ: Environ | undefined;
+  const inner: Application = (env, startResponse) => {
+    environ = { ...env };
+    return hello(env, startResponse);
+  };
+  await callApp(middleware(inner), makeEnviron(overrides));
+  return environ!;
+}
+
 const proxied: Exercise = {
   id: '2.5',
   title: 'A middleware on the request side: behind a proxy',
@@ -254,14 +268,7 @@ const proxied: Exercise = {
     });
     if (!ok) return;
     const proxiedOf = (await ctx.load('part2/apps/proxied.ts')).proxied as Middleware;
-    const seen = async (overrides: Record<string, string>) => {
-      let environ: Environ | undefined;
-      await callApp(
-        proxiedOf((env, startResponse) => ((environ = { ...env }), hello(env, startResponse))),
-        makeEnviron(overrides),
-      );
-      return environ!;
-    };
+    const seen = (overrides: Record<string, string>) => environSeen(proxiedOf, overrides);
     await ctx.step(
       'X-Forwarded-For: 203.0.113.7, 10.0.0.1 gives REMOTE_ADDR 203.0.113.7',
       async () => {
