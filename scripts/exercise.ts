@@ -97,6 +97,10 @@ async function check(exercise: Exercise, target: Target | undefined, solution: b
   const where = target && exercise.kind === 'socket' ? `${target.host}:${target.port}` : solution ? 'a temporary copy with the reference solution' : 'your working tree';
   console.log(`${exercise.id} ${exercise.title}: checking ${where}`);
   if (target && exercise.kind === 'code') console.log('(this check calls your code\'s functions: --target does not apply)');
+  if (exercise.platforms && !exercise.platforms.includes(process.platform)) {
+    console.log(`This check needs ${exercise.platforms.join(' or ')} (it reads /proc): it cannot run on ${process.platform}.`);
+    return 1;
+  }
   let root = ROOT;
   if (solution) {
     root = copyTree(ROOT);
@@ -139,7 +143,9 @@ async function prove(ids: string[]): Promise<number> {
     console.error(`no such exercise: ${ids.filter((id) => !findExercise(id)).join(', ')}`);
     return 2;
   }
-  const proofs = await Promise.all(chosen.map((exercise) => proveExercise(ROOT, exercise!)));
+  const here = chosen.filter((exercise) => !exercise!.platforms || exercise!.platforms.includes(process.platform));
+  for (const exercise of chosen) if (!here.includes(exercise)) console.log(`SKIP    ${exercise!.id}  needs ${exercise!.platforms!.join(' or ')}`);
+  const proofs = await Promise.all(here.map((exercise) => proveExercise(ROOT, exercise!)));
   for (const proof of proofs) {
     console.log(`${proof.honest ? paint(32, 'HONEST') : paint(31, 'BROKEN')}  ${proof.id}  ${proof.summary}`);
   }

@@ -29,6 +29,8 @@ export interface Exercise {
    * 'code': it imports the tree's modules; --target does not apply.
    */
   kind: 'socket' | 'code';
+  /** Where the check can run (Part 3's /proc): elsewhere it is skipped, saying why. Default: all. */
+  platforms?: NodeJS.Platform[];
   /** Runs the steps; each `ctx.step` records a pass or a failure. */
   check(ctx: CheckContext): Promise<void>;
 }
