@@ -39,6 +39,12 @@ const usage = [
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
 
+// A reader that stops early (`| head`) closes the pipe: stop printing, keep the exit status.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 interface State {
   hintsShown: Record<string, number>;
   passed: Record<string, string>;

@@ -61,6 +61,9 @@ export function listenOnFreePort(server: Server): Promise<Server> {
 export async function ask(target: Target, request: string): Promise<Buffer> {
   const timeoutMs = 3000;
   const result = await exchange(target, [Buffer.from(request, 'latin1')], { idleTimeoutMs: timeoutMs });
+  if (result.error?.code === 'ECONNREFUSED' && result.bytes.length === 0) {
+    throw new CheckFailure(`nothing is listening on ${target.host}:${target.port} (connection refused): start your server first, or check --target`);
+  }
   const ending = describeEnding(result, timeoutMs);
   if (ending) throw new CheckFailure(`${target.host}:${target.port}: ${ending}`, byteDiff(Buffer.alloc(0), result.bytes, { expected: 'nothing', actual: 'received' }));
   return result.bytes;
