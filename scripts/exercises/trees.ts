@@ -6,12 +6,14 @@
  * A solution folder `partN/exercises/solutions/ID/` holds unified diffs
  * (`*.patch`, paths from the repository root, as `git diff` writes them),
  * applied with jsdiff and a fuzz factor so edits elsewhere in the file do not
- * stop them, and whole files under `files/` (copied to the same path).
+ * stop them; `edits.json`, regular-expression replacements for a line other
+ * branches rewrite (see applyEdits); and whole files under `files/` (copied
+ * to the same path).
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { applyPatch, parsePatch } from 'diff';
+import { applyPatch, parsePatch, type StructuredPatch, type StructuredPatchHunk } from 'diff';
 
 /** The folders a check may read: the parts, nothing of scripts/ (the checks import that from the course). */
 const PARTS = ['part1', 'part2', 'part3'];
@@ -58,6 +60,7 @@ export function applySolution(course: string, id: string, root: string): void {
   for (const name of readdirSync(dir).sort()) {
     if (name.endsWith('.patch')) applyPatchFile(join(dir, name), root);
   }
+  if (existsSync(join(dir, 'edits.json'))) applyEdits(join(dir, 'edits.json'), root);
   const files = join(dir, 'files');
   if (existsSync(files)) {
     for (const file of listFiles(files)) {
@@ -71,11 +74,89 @@ function applyPatchFile(patchFile: string, root: string): void {
   for (const patch of parsePatch(readFileSync(patchFile, 'utf8'))) {
     const file = (patch.newFileName ?? patch.oldFileName ?? '').replace(/^[ab]\//, '');
     const path = join(root, file);
-    const result = applyPatch(readFileSync(path, 'utf8'), patch, { fuzzFactor: FUZZ_FACTOR });
+    const result = applyLeniently(readFileSync(path, 'utf8'), patch);
     if (result === false) {
       throw new Error(`${basename(patchFile)} does not apply to ${file}: the lines it changes are not there any more`);
     }
     writeFileSync(path, result);
+  }
+}
+
+/**
+ * Applies a patch as a whole, and if that fails, hunk by hunk with less and
+ * less context: another branch may have edited or inserted lines next to a
+ * change. A hunk never goes below the lines it removes (they must match
+ * exactly), and an insertion keeps one line of context to anchor it.
+ */
+export function applyLeniently(source: string, patch: StructuredPatch): string | false {
+  const whole = applyPatch(source, patch, { fuzzFactor: FUZZ_FACTOR });
+  if (whole !== false) return whole;
+  let text = source;
+  for (const hunk of patch.hunks) {
+    const next = applyHunk(text, hunk);
+    if (next === false) return false;
+    text = next;
+  }
+  return text;
+}
+
+function applyHunk(text: string, hunk: StructuredPatchHunk): string | false {
+  for (const context of [3, 2, 1, 0]) {
+    const trimmed = trimContext(hunk, context);
+    if (!trimmed) continue;
+    // Fewer context lines may differ than there are: some context must still match.
+    const fuzzFactor = Math.max(0, Math.min(FUZZ_FACTOR, context - 1));
+    const result = applyPatch(text, { hunks: [trimmed] } as StructuredPatch, { fuzzFactor });
+    if (result !== false) return result;
+  }
+  return false;
+}
+
+/** `hunk` with at most `context` context lines each side; undefined for an unanchored insertion. */
+function trimContext(hunk: StructuredPatchHunk, context: number): StructuredPatchHunk | undefined {
+  const lines = hunk.lines.filter((line) => !line.startsWith('\\')); // "\ No newline at end of file"
+  const leading = lines.findIndex((line) => !line.startsWith(' '));
+  const trailing = [...lines].reverse().findIndex((line) => !line.startsWith(' '));
+  if (leading === -1) return undefined;
+  const dropFront = Math.max(0, leading - context);
+  const dropBack = Math.max(0, trailing - context);
+  const kept = lines.slice(dropFront, lines.length - dropBack);
+  const removes = kept.some((line) => line.startsWith('-'));
+  if (!removes && kept.every((line) => !line.startsWith(' '))) return undefined;
+  const dropped = dropFront + dropBack;
+  return {
+    ...hunk,
+    oldStart: hunk.oldStart + dropFront,
+    newStart: hunk.newStart + dropFront,
+    oldLines: hunk.oldLines - dropped,
+    newLines: hunk.newLines - dropped,
+    lines: kept,
+  };
+}
+
+/** One edit of edits.json: replace the one match of `find` (a regular expression) in `file`. */
+interface Edit {
+  file: string;
+  find: string;
+  replace: string;
+  /** Why this is an edit rather than a patch line, for the next maintainer. */
+  why?: string;
+}
+
+/**
+ * Applies edits.json: for a line that other branches rewrite around the
+ * change (the line that sends the response, which issue 14 changed from
+ * end() to write()), a regular expression finds it in either form where a
+ * patch would not. Each must match exactly once.
+ */
+function applyEdits(editsFile: string, root: string): void {
+  for (const edit of JSON.parse(readFileSync(editsFile, 'utf8')) as Edit[]) {
+    const path = join(root, edit.file);
+    const text = readFileSync(path, 'utf8');
+    const pattern = new RegExp(edit.find, 'g');
+    const matches = text.match(pattern)?.length ?? 0;
+    if (matches !== 1) throw new Error(`edits.json: /${edit.find}/ matches ${matches} times in ${edit.file}, not once`);
+    writeFileSync(path, text.replace(pattern, edit.replace));
   }
 }
 
