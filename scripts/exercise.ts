@@ -86,6 +86,7 @@ function printHint(exercise: Exercise, state: State, next: boolean): void {
   const index = next ? Math.min(shown, exercise.hints.length - 1) : Math.max(shown - 1, 0);
   console.log(`Hint ${index + 1} of ${exercise.hints.length}: ${exercise.hints[index]}`);
   if (index + 1 < exercise.hints.length) console.log(`(npm run exercise -- ${exercise.id} --hint for the next)`);
+  else if (next) console.log(`(that was the last hint; npm run exercise -- ${exercise.id} --solution runs the reference solution on a copy)`);
   state.hintsShown[exercise.id] = Math.max(shown, index + 1);
   writeState(state);
 }
