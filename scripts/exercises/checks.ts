@@ -82,12 +82,15 @@ export function sameBytes(actual: Buffer, expected: Buffer, what: string): void 
  * must be re-recorded (`npm run record -- partN NAME`).
  */
 export async function transcriptsAgree(ctx: CheckContext, part: string, target: Target, only?: (transcript: Transcript) => boolean): Promise<void> {
-  for (const transcript of loadTranscripts(join(ctx.root, part, 'transcripts'))) {
+  const all = loadTranscripts(join(ctx.root, part, 'transcripts'));
+  for (const transcript of all) {
     if (only && !only(transcript)) continue;
     const result = await replay(target, transcript, 3000);
     const diff = byteDiff(transcript.responseBytes, result.bytes, { expected: `golden ${transcript.response}`, actual: 'your server' });
     if (diff.length > 0) {
-      throw new CheckFailure(`golden transcript ${transcript.name} is out of date: re-record it with npm run record -- ${part} ${transcript.name}`, diff);
+      const sharing = all.filter((other) => other.response === transcript.response).length;
+      const first = sharing > 1 ? `give it its own "response" file in ${part}/transcripts/transcripts.json (it shares ${transcript.response} with ${sharing - 1} others), then ` : '';
+      throw new CheckFailure(`golden transcript ${transcript.name} is out of date: ${first}re-record it with npm run record -- ${part} ${transcript.name}`, diff);
     }
   }
 }
