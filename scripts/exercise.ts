@@ -94,7 +94,7 @@ function printHint(exercise: Exercise, state: State, next: boolean): void {
 function report(ctx: CheckContext): void {
   for (const step of ctx.steps) {
     console.log(`${step.ok ? paint(32, 'PASS') : paint(31, 'FAIL')}  ${step.name}`);
-    for (const line of step.details) {
+    for (const line of step.details.flatMap((detail) => detail.replace(/\n$/, '').split('\n'))) {
       console.log(`      ${line.startsWith('- ') ? paint(31, line) : line.startsWith('+ ') ? paint(32, line) : line}`);
     }
   }
