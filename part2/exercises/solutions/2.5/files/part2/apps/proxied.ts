@@ -1,0 +1,23 @@
+/**
+ * Exercise 2.5: a middleware for an application behind a reverse proxy, as
+ * werkzeug's ProxyFix. The proxy connects to us, so REMOTE_ADDR is the
+ * proxy's address; it says who the client was in X-Forwarded-For
+ * (`client, proxy1, ...`) and which scheme it spoke in X-Forwarded-Proto.
+ * Trust these fields only behind a proxy you run: a client can send them too.
+ */
+import type { Application } from '../gateway.ts';
+
+/** Wraps `app`: environ gets the client's address and scheme from the proxy's fields. */
+export function proxied(app: Application): Application {
+  return (environ, startResponse) => {
+    const client = environ.HTTP_X_FORWARDED_FOR?.split(',')[0]?.trim();
+    const scheme = environ.HTTP_X_FORWARDED_PROTO?.trim().toLowerCase();
+    const changes = {
+      ...(client ? { REMOTE_ADDR: client } : {}),
+      ...(scheme === 'http' || scheme === 'https'
+        ? { 'wsgi.url_scheme': scheme as typeof scheme }
+        : {}),
+    };
+    return app({ ...environ, ...changes }, startResponse);
+  };
+}
