@@ -32,6 +32,7 @@ import {
   ResponseHandler,
   sendError,
   withDefaults,
+  type HandlerSettings,
 } from './handler.ts';
 import { CONTINUE, HttpError, RequestDecoder, type Request } from './http.ts';
 import { DEFAULT_HOST, loadApplication, parseOptions } from './loader.ts';
@@ -121,6 +122,22 @@ export async function handleOneRequest(
     const reason = error.code ?? error.message;
     settings.log?.(`! ${connection.remoteAddress}: ${reason}, connection dropped`);
   });
+  try {
+    await serveRequest(connection, app, settings);
+  } catch (error) {
+    // Not expected: every failure of a client or an app is answered inside. Should one
+    // escape, it ends this connection only: an unhandled rejection would end the process.
+    settings.errors(`handleOneRequest: ${(error as Error)?.stack ?? String(error)}\n`);
+    connection.destroy();
+  }
+}
+
+/** Reads the request, refusing a bad one; calls the application and sends its response. */
+async function serveRequest(
+  connection: Socket,
+  app: Application,
+  settings: ServerOptions & HandlerSettings,
+): Promise<void> {
   let request: Request;
   try {
     request = await readRequest(connection, settings);
