@@ -148,6 +148,8 @@ async function serveRequest(
   }
   logLines(settings.log, '< ', request.head);
   const handler = new ResponseHandler(connection, request, settings);
+  // Bytes read past the request (pipelined, or not HTTP at all): more may be on their way.
+  handler.clientStillSending = connection.bytesRead > request.head.length + request.body.length;
   const environ = getEnviron(request, connection, settings, settings.errors);
   await runApplication(app, environ, handler);
 }
