@@ -31,6 +31,12 @@ async function logShows(text: string): Promise<void> {
   while (!logged.some((line) => line.includes(text))) await new Promise((r) => setImmediate(r));
 }
 
+/** Resolves when the server holds no connection. Polls once per event-loop turn. */
+async function noConnectionsLeft(): Promise<void> {
+  const count = () => new Promise<number>((r) => server.getConnections((_, n) => r(n)));
+  while ((await count()) > 0) await new Promise((r) => setImmediate(r));
+}
+
 beforeEach(() => start());
 afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -77,7 +83,10 @@ describe('hostile clients never stop the server', () => {
     await once(socket, 'connect');
     socket.write('GET /hel');
     socket.resetAndDestroy(); // RST instead of FIN
-    await logShows('ECONNRESET');
+    // The server logs ECONNRESET if it reads the reset; if it saw the bytes end
+    // first, it answers and closes at once, before the reset comes. Either way
+    // it lets go of the connection.
+    await noConnectionsLeft();
     const next = await exchange(target, [Buffer.from('GET / HTTP/1.1\r\n\r\n')]);
     assertSameBytes(next.bytes, HELLO);
   });

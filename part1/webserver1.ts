@@ -52,6 +52,14 @@ export const MAX_REQUEST_BYTES = 8 * 1024;
  * connect and never speak would pile up for ever.
  */
 export const IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * After our response, how long at most we read and drop what a client still
+ * sends, in ms, and how many bytes (see {@link closeConnection}): enough for
+ * bytes already on their way; a client that keeps sending is not reading.
+ */
+export const LINGER_MS = 2_000;
+export const LINGER_BYTES = 256 * 1024;
 // #endregion
 
 /** Where log lines go. The CLI prints them; tests collect them. */
@@ -114,7 +122,8 @@ export function handleOneRequest(
   function answer(): void {
     answered = true;
     log(request.toString('utf8'));
-    connection.end(RESPONSE); // sends the bytes, then FIN: the client reads to end of stream
+    connection.write(RESPONSE);
+    closeConnection(connection, mayStillSend(request, connection.readableEnded));
   }
 
   connection.setTimeout(idleTimeoutMs, () => {
@@ -135,12 +144,49 @@ export function handleOneRequest(
 
   connection.on('end', () => {
     // The client finished sending without a blank line (`nc -N`, a half-close).
-    // If it sent anything at all it gets its Hello, World; if it sent nothing
-    // there is nothing to answer, so we just close our side too.
+    // If it sent anything it gets its Hello, World; if nothing, we just close.
     if (answered) return;
     if (request.length > 0) answer();
-    else connection.end();
+    else connection.destroy();
   });
+}
+// #endregion
+
+// #region close-connection
+/**
+ * Closes the connection the cheapest safe way. When nothing more can arrive,
+ * close(2) at once, as Python's close(): the kernel sends the bytes it holds,
+ * then FIN, and we need not wait for the client's FIN. But closing a socket
+ * with unread bytes makes the kernel send RST instead, which can wipe out the
+ * response before the client reads it. So when the client may still be
+ * sending, we send FIN and read and drop what comes, for LINGER_MS and
+ * LINGER_BYTES at most (a lingering close, RFC 9112 §9.6).
+ */
+export function closeConnection(connection: Socket, linger: boolean): void {
+  if (connection.destroyed) return; // the client reset while we wrote
+  if (!linger && connection.writableLength === 0) return void connection.destroy();
+  if (!linger) return void connection.end().once('finish', () => connection.destroy());
+  const stop = setTimeout(() => connection.destroy(), LINGER_MS);
+  connection.once('close', () => clearTimeout(stop));
+  let dropped = 0;
+  connection.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) connection.destroy();
+  });
+  connection.end(); // FIN; once the client's FIN comes back, Node closes the socket
+}
+
+/**
+ * True when the client may still be sending after `request`: it has not
+ * shut down its side (`ended`: its FIN has come), and it sent more than a head, or a head
+ * not yet complete, or one that announces a body (RFC 9112 §6.3:
+ * Content-Length or Transfer-Encoding). A plain GET is read whole.
+ */
+export function mayStillSend(request: Buffer, ended: boolean): boolean {
+  if (ended) return false;
+  const end = endOfHead(request);
+  if (end === -1 || end < request.length) return true;
+  return /^(content-length|transfer-encoding)[ \t]*:/im.test(request.toString('latin1', 0, end));
 }
 // #endregion
 

@@ -26,10 +26,17 @@ import { httpDate, HttpError, responseHead, statusLine, type Request } from './h
 export const SERVER_SOFTWARE = 'GatewayServer/0.2';
 
 /**
- * After our response, how long we read (and drop) what the client still sends, in ms (RFC 9112
- * §9.6).
+ * After our response, how long at most we read (and drop) what the client still sends, in ms
+ * (RFC 9112 §9.6): long enough for bytes already in flight on any network, short enough that a
+ * client that never stops cannot hold the connection. In all, not per read: a trickle cannot
+ * extend it.
  */
 export const LINGER_MS = 2_000;
+/**
+ * ... and how many bytes at most, 256 KiB: the rest of a refused head or a body in flight. A
+ * client that sends more after our answer is not reading it; it gets a reset (RST).
+ */
+export const LINGER_BYTES = 256 * 1024;
 
 /** What a handler needs from the server's options. */
 export interface HandlerSettings {
@@ -58,7 +65,7 @@ export class ResponseHandler {
   private chunked = false; // the body goes out as chunks (RFC 9112 §7.1)
   private unsent = -1; // body bytes the Content-Length still owes; -1 without one
   private bodyLog = ''; // the start of the body, for the `> ` log
-  private clientStillSending = false;
+  clientStillSending = false; // bytes came after the request: close() must linger
   private readonly isHead: boolean;
 
   constructor(
@@ -196,17 +203,33 @@ function waitForDrain(connection: Socket): Promise<void> {
 
 // #region close-connection
 /**
- * Ends the connection: FIN after the last byte, then close. Closing a socket
- * that has unread bytes makes the kernel send RST, which can destroy the
- * response before the client has read it; so when the client may still be
- * sending (`linger`) we keep reading and dropping for a while first (RFC 9112
- * §9.6, "lingering close", as nginx does). Otherwise we close as soon as the
- * last byte is out, as node:http does.
+ * Ends the connection the cheapest safe way. When nothing more can arrive (the
+ * whole request is read), close(2) as soon as the kernel holds the last byte:
+ * it sends them, then FIN, and we need not wait for the client's FIN (Python's
+ * close(), node:http's destroy). But closing a socket that has unread bytes
+ * makes the kernel send RST, which can destroy the response before the client
+ * has read it; so when the client may still be sending (`linger`) we send FIN
+ * and keep reading and dropping first, at most LINGER_MS and LINGER_BYTES
+ * (RFC 9112 §9.6, "lingering close", as nginx does).
  */
 export function closeConnection(connection: Socket, linger: boolean): void {
-  connection.end();
-  if (linger) connection.setTimeout(LINGER_MS, () => connection.destroy());
-  else connection.once('finish', () => connection.destroy());
+  if (connection.destroyed) return; // the client reset: nothing left to close
+  if (linger) return lingeringClose(connection);
+  // A small write completes at once (the kernel copied it): nothing is left in Node's buffer.
+  if (connection.writableLength === 0) connection.destroy();
+  else connection.end().once('finish', () => connection.destroy()); // a large one: wait for it
+}
+
+/** FIN now; read and drop until the client's FIN (then Node closes), LINGER_MS or LINGER_BYTES. */
+function lingeringClose(connection: Socket): void {
+  let dropped = 0;
+  const stop = setTimeout(() => connection.destroy(), LINGER_MS);
+  connection.once('close', () => clearTimeout(stop));
+  connection.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) connection.destroy();
+  });
+  connection.end().resume();
 }
 // #endregion
 

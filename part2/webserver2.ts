@@ -32,6 +32,7 @@ import {
   ResponseHandler,
   sendError,
   withDefaults,
+  type HandlerSettings,
 } from './handler.ts';
 import { RequestDecoder } from './decoder.ts';
 import { CONTINUE, HttpError, type Request } from './http.ts';
@@ -122,6 +123,22 @@ export async function handleOneRequest(
     const reason = error.code ?? error.message;
     settings.log?.(`! ${connection.remoteAddress}: ${reason}, connection dropped`);
   });
+  try {
+    await serveRequest(connection, app, settings);
+  } catch (error) {
+    // Not expected: every failure of a client or an app is answered inside. Should one
+    // escape, it ends this connection only: an unhandled rejection would end the process.
+    settings.errors(`handleOneRequest: ${(error as Error)?.stack ?? String(error)}\n`);
+    connection.destroy();
+  }
+}
+
+/** Reads the request, refusing a bad one; calls the application and sends its response. */
+async function serveRequest(
+  connection: Socket,
+  app: Application,
+  settings: ServerOptions & HandlerSettings,
+): Promise<void> {
   let request: Request;
   try {
     request = await readRequest(connection, settings);
@@ -132,6 +149,8 @@ export async function handleOneRequest(
   }
   logLines(settings.log, '< ', request.head);
   const handler = new ResponseHandler(connection, request, settings);
+  // Bytes read past the request (pipelined, or not HTTP at all): more may be on their way.
+  handler.clientStillSending = connection.bytesRead > request.head.length + request.body.length;
   const environ = getEnviron(request, connection, settings, settings.errors);
   await runApplication(app, environ, handler);
 }

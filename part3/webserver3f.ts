@@ -40,7 +40,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { endOfHead, explainListenError, IDLE_TIMEOUT_MS, MAX_REQUEST_BYTES, RESPONSE } from '../part1/webserver1.ts';
+import { closeConnection as lingeringClose, endOfHead, explainListenError, IDLE_TIMEOUT_MS, MAX_REQUEST_BYTES, mayStillSend, RESPONSE } from '../part1/webserver1.ts';
 
 export const DEFAULT_PORT = 8888;
 export const DEFAULT_HOST = 'localhost';
@@ -226,7 +226,7 @@ export async function handleRequest(connection: Socket, sleepSeconds: number): P
     await send(connection, RESPONSE);
     sleepSync(sleepSeconds); // the original's time.sleep(60): only this child stops, the parent accepts on
   }
-  closeConnection(connection);
+  closeConnection(connection, request.length > 0 && mayStillSend(request, connection.readableEnded));
 }
 // #endregion
 
@@ -285,9 +285,13 @@ function send(connection: Socket, bytes: Buffer): Promise<void> {
  * shutdown sends the client a FIN however many processes still hold the
  * socket. From 3c on, parent and child hold it together, and 3d is about
  * what happens when only close(2) is called.
+ * Only a client that may still be sending (more than a head, or a body on
+ * its way) gets Part 1's lingering close first: close(2) with its bytes
+ * unread would answer them with RST, which can wipe out our response.
  */
-function closeConnection(connection: Socket): void {
-  connection.destroy();
+function closeConnection(connection: Socket, linger: boolean): void {
+  if (linger) lingeringClose(connection, true); // FIN, then read and drop, bounded
+  else connection.destroy();
 }
 // #endregion
 

@@ -27,4 +27,26 @@ describe('bench figures', () => {
     ]);
     expect(chart(results)).toContain('10/s · p99 2.0 ms</text>');
   });
+  it('with the Python loop measured, shows each model as a multiple of it and of node:http', () => {
+    const model = (name: string, about: string, requestsPerSecond: number) => ({ name, about, keepAlive: false, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1 });
+    const results: BenchResults = {
+      date: 'd',
+      machine: '2 × CPU, 8 GiB, Node v24.0.0',
+      concurrency: 50,
+      rounds: 3,
+      figures: [model('part1', 'Part 1', 9000), model('node:http', 'node:http', 12000), model('python', 'Python loop', 18000)],
+    };
+    expect(benchTable(results).split('\n').slice(0, 4)).toEqual([
+      'model        req/s  × Python  × node:http  p50 ms  p99 ms  failed  peak MiB  processes',
+      'Part 1        9000      0.50         0.75     1.0     2.0       0        10          1',
+      'node:http    12000      0.67         1.00     1.0     2.0       0        10          1',
+      'Python loop  18000      1.00         1.50     1.0     2.0       0        10          1',
+    ]);
+    expect(benchTable(results)).toContain('median of 3 alternating rounds');
+  });
+
+  it('names a model it could not measure, and why', () => {
+    const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [], notMeasured: ['Python loop: python3 is not on the PATH'] };
+    expect(benchTable(results)).toContain('not measured: Python loop: python3 is not on the PATH');
+  });
 });

@@ -32,6 +32,10 @@ export interface BenchResults {
   /** Clients sending at once. */
   concurrency: number;
   figures: Figures[];
+  /** Rounds per model, alternating; each model's figures are its median round. Absent: one. */
+  rounds?: number;
+  /** Models that could not run here, and why: `Python loop: python3 is not on the PATH`. */
+  notMeasured?: string[];
 }
 
 /**
@@ -44,30 +48,36 @@ export function readResults(file: string): BenchResults {
 
 /** The line under the title: the load, then the machine. */
 export function subtitle(results: BenchResults): string {
-  return `${results.concurrency} clients at once, GET /hello, a new connection per request except keep-alive; ${results.machine}`;
+  const rounds = results.rounds ? `, median of ${results.rounds} alternating rounds` : '';
+  return `${results.concurrency} clients at once, GET /hello, a new connection per request except keep-alive${rounds}; ${results.machine}`;
 }
 
 /**
  * The figures as a text table, one model a line, with requests/s as a
- * multiple of 3i's when 3i was measured; then the load and the machine.
+ * multiple of 3i's when 3i was measured (or, when the Python loop was, as
+ * multiples of the Python loop's and node:http's); then the load and the machine.
  */
 export function benchTable(results: BenchResults): string {
-  const pool = results.figures.find((f) => f.name === '3i')?.requestsPerSecond;
+  const rate = (name: string) => results.figures.find((f) => f.name === name)?.requestsPerSecond;
+  const python = rate('python');
+  const bases: [string, number | undefined][] = python ? [['× Python', python], ['× node:http', rate('node:http')]] : [['× 3i', rate('3i')]];
+  const shown = bases.filter((base): base is [string, number] => base[1] !== undefined);
   const rows = results.figures.map((f) => [
     f.about,
     f.requestsPerSecond.toFixed(0),
-    ...(pool ? [ratio(f.requestsPerSecond / pool)] : []),
+    ...shown.map(([, base]) => ratio(f.requestsPerSecond / base)),
     f.p50.toFixed(1),
     f.p99.toFixed(1),
     String(Object.values(f.failed).reduce((a, b) => a + b, 0)),
     f.peakRssMiB === null ? 'n/a' : f.peakRssMiB.toFixed(0),
     f.peakProcesses === null ? 'n/a' : String(f.peakProcesses),
   ]);
-  const head = ['model', 'req/s', ...(pool ? ['× 3i'] : []), 'p50 ms', 'p99 ms', 'failed', 'peak MiB', 'processes'];
+  const head = ['model', 'req/s', ...shown.map(([label]) => label), 'p50 ms', 'p99 ms', 'failed', 'peak MiB', 'processes'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const unmeasured = results.figures.some((f) => f.peakRssMiB === null) ? ['n/a: no /proc or ps on that machine to read memory and processes from'] : [];
-  return [line(head), ...rows.map(line), '', subtitle(results), ...unmeasured].join('\n');
+  const missing = (results.notMeasured ?? []).map((why) => `not measured: ${why}`);
+  return [line(head), ...rows.map(line), ...missing, '', subtitle(results), ...unmeasured].join('\n');
 }
 
 /** 1.26, 0.60, 0.005: two significant digits below 1, two decimals above. */

@@ -6,7 +6,14 @@
  * process and event loop), 3a (iterative), 3g (a child process per
  * connection), 3i (a pre-forked pool), and node:http as the yardstick, with a
  * new connection per request; then with keep-alive (many requests on one
- * connection): node:http, Part 2b (webserver2b.ts) and 3i, whose workers run it.
+ * connection): node:http, Part 2b (webserver2b.ts) and 3i, whose workers run it;
+ * and, when python3 is on the PATH, the original's model as a few lines of
+ * Python (python-loop.py: accept, read, send, close), the yardstick of
+ * connection-per-request ("not measured" without it).
+ *
+ * --rounds N measures every model N times, alternating (part1, part2, ...,
+ * then again), and reports each model's median round: on a shared, loaded
+ * machine the load drifts, and alternating spreads the drift over all models.
  *
  * Every server runs as plain JavaScript bundled by esbuild (scripts/part3.ts),
  * never through the TypeScript loader, so the figures are the servers' own.
@@ -21,7 +28,7 @@
  * A script, not a test: run it on a quiet machine, and read ratios, not
  * absolute numbers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -39,6 +46,8 @@ interface Model {
   about: string;
   /** The JavaScript to run and its arguments; `--port 0 --host 127.0.0.1` are added. */
   command: () => Promise<string[]>;
+  /** The program that runs it. Default: this Node. */
+  program?: string;
   keepAlive: boolean;
   /** Bounds of the load: whichever comes first. A fork per connection is slow, so it gets fewer requests. */
   requests: number;
@@ -57,6 +66,7 @@ const MODELS: Model[] = [
   { name: 'node:http', about: 'node:http, Connection: close', command: async () => [await buildProgram('baseline')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'part2-express', about: 'Express on the Part 2 gateway', command: async () => [await bundle('part2/webserver2.ts'), await buildApplication('expressapp'), '--quiet'], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'http-express', about: 'Express on node:http', command: async () => [await bundle('scripts/measure/express-http.ts', undefined, { withRequire: true })], keepAlive: false, requests: 20_000, durationMs: 8_000 },
+  { name: 'python', about: 'Python loop: accept, read, send, close', program: 'python3', command: async () => [join(REPO_ROOT, 'scripts', 'measure', 'python-loop.py')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'node:http keep-alive', about: 'node:http, keep-alive', command: async () => [await buildProgram('baseline'), '--keep-alive'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
   // Persistent connections (webserver2b.ts), with hello:sized: the same bytes as node:http's keep-alive baseline, Content-Length included.
   { name: 'part2b keep-alive', about: 'Part 2b: gateway, keep-alive', command: async () => [await bundle('part2/webserver2b.ts'), await buildApplication('hello:sized'), '--quiet'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
@@ -64,8 +74,8 @@ const MODELS: Model[] = [
 ];
 
 /** Starts a server, waits for the port in its banner, and returns it with its process. */
-async function start(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...args, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function start(args: string[], program = process.execPath): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(program, [...args, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {
@@ -79,7 +89,7 @@ async function start(args: string[]): Promise<{ child: ChildProcess; port: numbe
 }
 
 async function measure(model: Model): Promise<Figures> {
-  const { child, port } = await start(await model.command());
+  const { child, port } = await start(await model.command(), model.program);
   let peakRss = 0;
   let peakProcesses = 0;
   // Without /proc or ps (Windows) there is nothing to sample: the figures say null, not 0.
@@ -102,9 +112,16 @@ async function measure(model: Model): Promise<Figures> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, update: { type: 'boolean', default: false }, out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, update: { type: 'boolean', default: false }, out: { type: 'string' }, rounds: { type: 'string', default: '1' } } });
   const only = values.only?.split(',');
-  const models = MODELS.filter((model) => !only || only.includes(model.name));
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    console.error(`--rounds must be a whole number above 0, not '${values.rounds}'`);
+    process.exit(2);
+  }
+  const python = hasPython();
+  if (!python) console.error('python3 is not on the PATH: the Python loop is not measured.');
+  const models = MODELS.filter((model) => (!only || only.includes(model.name)) && (python || model.program !== 'python3'));
   if (models.length === 0) {
     console.error(`No such model: pick from ${MODELS.map((m) => m.name).join(', ')}`);
     process.exit(2);
@@ -114,16 +131,19 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (!INSPECTOR) console.error(`Peak memory and processes: not measured on ${process.platform} (no /proc, no ps); the table says n/a.`);
-  const figures: Figures[] = [];
-  for (const model of models) {
-    const scaled = values.quick ? { ...model, requests: Math.ceil(model.requests / 10), durationMs: 2_000 } : model;
-    process.stderr.write(`${model.about} ... `);
-    const result = await measure(scaled);
-    process.stderr.write(`${result.requestsPerSecond.toFixed(0)} req/s\n`);
-    figures.push(result);
+  const measured = new Map<Model, Figures[]>(models.map((model) => [model, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const model of models) {
+      const scaled = values.quick ? { ...model, requests: Math.ceil(model.requests / 10), durationMs: 2_000 } : model;
+      process.stderr.write(`${rounds > 1 ? `round ${round}: ` : ''}${model.about} ... `);
+      const result = await measure(scaled);
+      process.stderr.write(`${result.requestsPerSecond.toFixed(0)} req/s\n`);
+      measured.get(model)!.push(result);
+    }
   }
+  const figures = [...measured.values()].map(medianRound);
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  const results: BenchResults = { date: new Date().toISOString(), machine, concurrency: CONCURRENCY, figures };
+  const results: BenchResults = { date: new Date().toISOString(), machine, concurrency: CONCURRENCY, figures, ...(rounds > 1 ? { rounds } : {}), ...(python || only ? {} : { notMeasured: ['Python loop: python3 is not on the PATH'] }) };
   console.log(`\n${benchTable(results)}`);
   // By default into .bench/ (ignored): following the lesson leaves the working tree clean.
   const [jsonFile, svgFile] = values.update
@@ -134,6 +154,17 @@ async function main(): Promise<void> {
   writeFileSync(svgFile, chart(results));
   console.log(`\nWrote ${relative(process.cwd(), jsonFile)} and ${relative(process.cwd(), svgFile)}`);
   if (values.update) console.log('Now run npm run docs -- --fix: it rewrites the Part 3 lesson\'s table from the new figures.');
+}
+
+/** The round with the median requests/s (of an even count, the lower middle), whole: its latencies belong to it. */
+function medianRound(rounds: Figures[]): Figures {
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** True when python3 runs here. */
+function hasPython(): boolean {
+  return spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 await main();

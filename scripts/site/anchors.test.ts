@@ -32,6 +32,12 @@ describe('line anchors', () => {
     expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('See [`one`](code.ts#L2).');
   });
 
+  it('find a class member by its declaration, not its first mention', () => {
+    const cls = ['/** write goes first here */', 'class A {', '  readonly write: W = () => 1;', '  close(): void {}', '}'];
+    expect(findDeclaration(cls.join('\n'), 'write')).toBe(3);
+    expect(findDeclaration(cls.join('\n'), 'close')).toBe(4);
+  });
+
   it('catch an anchor past the end of the file (the code moved to another file)', () => {
     const [problem] = checkAnchors(repo('See [`two`](code.ts#L30).'), 'README.md');
     expect(problem!.message).toBe('README.md:3: code.ts#L30 is not in two any more; it starts on line 6');

@@ -26,6 +26,10 @@ export function findDeclaration(source: string, name: string): number | undefine
   const declaration = new RegExp(`\\b(function\\*?|const|let|var|class|interface|type|enum)\\s+${escaped}\\b`);
   const index = lines.findIndex((line) => declaration.test(line));
   if (index !== -1) return index + 1;
+  // A class member: `  write(`, `  readonly write: Write =`, `  private framing(`.
+  const member = new RegExp(`^\\s+(?:(?:readonly|private|public|protected|static|async)\\s+)*${escaped}\\s*[(:=<]`);
+  const memberIndex = lines.findIndex((line) => member.test(line));
+  if (memberIndex !== -1) return memberIndex + 1;
   const mention = lines.findIndex((line) => new RegExp(`\\b${escaped}\\b`).test(line));
   return mention === -1 ? undefined : mention + 1;
 }

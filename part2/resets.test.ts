@@ -1,0 +1,90 @@
+/**
+ * Clients that reset while the server answers a refused request: handleOneRequest
+ * must resolve for every one of them (never reject: in webserver2 and each 3i
+ * worker a rejection nobody handles ends the process), and the server keeps serving.
+ */
+import { connect, createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXED_DATE } from '../scripts/testing/servers.ts';
+import { assertSameBytes, exchange, type Target } from '../scripts/testing/wire.ts';
+import { app as hello } from './apps/hello.ts';
+import { handleOneRequest } from './webserver2.ts';
+
+/** The request timeout the partial clients meet, in ms: short, so the 408 races their reset. */
+const TIMEOUT_MS = 20;
+/** Clients per kind: enough to cross every timing of the reset against the write, bounded. */
+const ROUNDS = 60;
+
+type Kind = 'bad-then-reset' | 'bad-and-reset' | 'partial-reset-near-408' | 'good-then-reset';
+
+/** One client of `kind`; resolves when its socket has closed. */
+function resettingClient(target: Target, kind: Kind, round: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect(target);
+    socket.on('error', () => {}); // resets are the point of this client
+    socket.on('close', () => resolve());
+    socket.on('connect', () => {
+      const reset = () => socket.resetAndDestroy();
+      if (kind === 'bad-then-reset') socket.write('BAD\r\n\r\n', reset);
+      if (kind === 'bad-and-reset') socket.end('NOT A REQUEST LINE\r\n\r\n', reset);
+      if (kind === 'good-then-reset') socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n', reset);
+      if (kind === 'partial-reset-near-408') {
+        // Reset a little before, at, or after the 408 is written.
+        socket.write('GET / HT', () => setTimeout(reset, TIMEOUT_MS - 2 + (round % 5)));
+      }
+    });
+  });
+}
+
+/** The hello application's answer with the tests' fixed Date, one HTTP line per string. */
+const HELLO = Buffer.from(
+  [
+    'HTTP/1.1 200 OK',
+    'Content-Type: text/plain',
+    'Date: Mon, 15 Jul 2019 05:54:48 GMT',
+    'Server: GatewayServer/0.2',
+    'Connection: close',
+    '',
+    'Hello world from a simple gateway application!\n',
+  ].join('\r\n'),
+  'latin1',
+);
+
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+describe('handleOneRequest under clients that reset', () => {
+  it('resolves for every connection, and the next client gets its whole answer', async () => {
+    const outcomes = { resolved: 0, rejected: [] as unknown[] };
+    const settled: Promise<void>[] = [];
+    server = createServer({ allowHalfOpen: true, noDelay: true }, (connection) => {
+      const served = handleOneRequest(connection, hello, {
+        requestTimeoutMs: TIMEOUT_MS,
+        clock: () => FIXED_DATE,
+      });
+      settled.push(
+        served.then(
+          () => void outcomes.resolved++,
+          (error: unknown) => void outcomes.rejected.push(error),
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const target = { host: '127.0.0.1', port: (server.address() as { port: number }).port };
+    const kinds: Kind[] = [
+      'bad-then-reset',
+      'bad-and-reset',
+      'partial-reset-near-408',
+      'good-then-reset',
+    ];
+    for (let round = 0; round < ROUNDS; round++) {
+      await Promise.all(kinds.map((kind) => resettingClient(target, kind, round)));
+    }
+    const good = await exchange(target, [Buffer.from('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n')]);
+    await Promise.all(settled);
+    expect(outcomes.rejected).toEqual([]);
+    expect(outcomes.resolved).toBe(ROUNDS * kinds.length + 1);
+    expect(good.ending).toBe('end');
+    assertSameBytes(good.bytes, HELLO, 'GET /hello after the resets');
+  }, 30_000);
+});
