@@ -32,7 +32,9 @@ function connectedOrFailed(client: TimedClient): Promise<void> {
 
 describe('3i: the pool keeps its port while it replaces workers', () => {
   it('60 requests in a row to an application that exits its worker: none refused, every client closed, then answered again', async () => {
-    const server = await startStep('3i', ['--workers', '2', '--quiet'], { app: CRASH_APP });
+    // The delay still doubles (50, 100, 200 ms), but stops at 200 ms rather than a second.
+    const env = { LSBAWS_RESTART_DELAY_MAX_MS: '200' };
+    const server = await startStep('3i', ['--workers', '2', '--quiet'], { app: CRASH_APP, env });
     servers.push(server);
     const clients: TimedClient[] = [];
     for (let i = 0; i < 60; i++) {

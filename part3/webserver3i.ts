@@ -52,7 +52,8 @@
  *              curl localhost:8888/die   a worker exits; the next waits for its replacement
  * Options:  --port N (8888)  --host H (localhost)  --quiet  --workers N (CPUs)
  *           --schedule shared|rr (shared)
- *           LSBAWS_FIXED_DATE=2019-07-15T05:54:48Z fixes the Date header (tests)
+ *           LSBAWS_FIXED_DATE=2019-07-15T05:54:48Z fixes the Date header (tests);
+ *           LSBAWS_RESTART_DELAY_MAX_MS caps the restart delay (tests)
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:net';
@@ -89,6 +90,11 @@ export const DRAIN_TIMEOUT_MS = 35_000;
 export const HEALTHY_AFTER_MS = 5_000;
 export const RESTART_DELAY_MS = 50;
 export const RESTART_DELAY_MAX_MS = 1_000;
+
+/** RESTART_DELAY_MAX_MS, or LSBAWS_RESTART_DELAY_MAX_MS: a test's sixty crashes need not wait a second each. */
+function restartDelayMax(): number {
+  return Number(process.env.LSBAWS_RESTART_DELAY_MAX_MS ?? RESTART_DELAY_MAX_MS);
+}
 
 // #region this-file
 /**
@@ -178,7 +184,7 @@ export function serveForever(workers: number, schedule: 'shared' | 'rr'): void {
       startWorker();
     } else {
       youngDeaths += 1;
-      const delay = Math.min(RESTART_DELAY_MS * 2 ** (youngDeaths - 1), RESTART_DELAY_MAX_MS);
+      const delay = Math.min(RESTART_DELAY_MS * 2 ** (youngDeaths - 1), restartDelayMax());
       console.error(`Worker ${worker.process.pid} terminated with ${how} after ${lived} ms (${youngDeaths} in a row died young); starting another in ${delay} ms`);
       setTimeout(startWorker, delay);
     }
