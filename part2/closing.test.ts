@@ -16,22 +16,9 @@ import {
   type Target,
 } from '../scripts/testing/wire.ts';
 import { app as hello } from './apps/hello.ts';
+import { crlf, HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts';
 
 /** Joins HTTP lines with CRLF: one line of the message per string. */
-function crlf(...lines: string[]): Buffer {
-  return Buffer.from(lines.join('\r\n'), 'latin1');
-}
-
-/** The hello application's answer through Part 2, with the tests' fixed Date. */
-const HELLO = crlf(
-  'HTTP/1.1 200 OK',
-  'Content-Type: text/plain',
-  'Date: Mon, 15 Jul 2019 05:54:48 GMT',
-  'Server: GatewayServer/0.2',
-  'Connection: close',
-  '',
-  'Hello world from a simple gateway application!\n',
-);
 const GET = crlf('GET /hello HTTP/1.1', 'Host: localhost', '', '');
 /** Connections opened at once: more than the default backlog (511); some wait for a SYN retry. */
 const BURST = 1_000;

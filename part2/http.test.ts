@@ -21,6 +21,7 @@ import {
   type Limits,
   type Request,
 } from './http.ts';
+import { crlf, refusal as errorResponseBytes } from '../scripts/testing/gateway-bytes.ts';
 
 /** The limits webserver2.ts uses: an 8 KiB head, a 1 MiB body. */
 const LIMITS: Limits = { maxHeadBytes: 8 * 1024, maxBodyBytes: 1024 * 1024 };
@@ -31,10 +32,6 @@ const SERVER_FIELDS: Headers = [
 ];
 
 /** Joins HTTP lines with CRLF: one line of the message per string. Bytes as written (latin1). */
-function crlf(...lines: string[]): Buffer {
-  return Buffer.from(lines.join('\r\n'), 'latin1');
-}
-
 /** Feeds `chunks` to a fresh decoder, then ends the stream: the request, or what it refused. */
 function decode(chunks: Buffer[], limits: Limits = LIMITS): Request | Error {
   const decoder = new RequestDecoder(limits);
@@ -53,24 +50,6 @@ function decode(chunks: Buffer[], limits: Limits = LIMITS): Request | Error {
 function refusalBytes(error: HttpError): Buffer {
   const { head, body } = errorResponse(error, SERVER_FIELDS, 'close');
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
-}
-
-/** The plain-text error response for `status` and `reason`, one HTTP line per string. */
-function errorResponseBytes(status: string, reason: string): Buffer {
-  const body = `${status}: ${reason}\n`;
-  return Buffer.from(
-    [
-      `HTTP/1.1 ${status}`,
-      'Content-Type: text/plain; charset=utf-8',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      'Date: Mon, 15 Jul 2019 05:54:48 GMT',
-      'Server: GatewayServer/0.2',
-      'Connection: close',
-      '',
-      body,
-    ].join('\r\n'),
-    'utf8',
-  );
 }
 
 const MALFORMED_LINE = 'expected METHOD SP TARGET SP HTTP/1.1 (RFC 9112 §3)';

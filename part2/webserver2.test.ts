@@ -6,36 +6,12 @@ import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import type { Application, Environ } from './gateway.ts';
 import { app as hello } from './apps/hello.ts';
 import { percentDecode, splitTarget } from './webserver2.ts';
+import {
+  crlf,
+  HELLO_ANSWER as HELLO,
+  refusal as errorResponse,
+} from '../scripts/testing/gateway-bytes.ts';
 
-/** Joins HTTP lines with CRLF: one line of the message per string, as the style guide asks. */
-function crlf(...lines: string[]): Buffer {
-  return Buffer.from(lines.join('\r\n'), 'utf8');
-}
-
-/** The exact bytes of the server's plain-text error response for `status` with `reason`. */
-function errorResponse(status: string, reason: string): Buffer {
-  const body = `${status}: ${reason}\n`;
-  return crlf(
-    `HTTP/1.1 ${status}`,
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Date: Mon, 15 Jul 2019 05:54:48 GMT',
-    'Server: GatewayServer/0.2',
-    'Connection: close',
-    '',
-    body,
-  );
-}
-
-const HELLO = crlf(
-  'HTTP/1.1 200 OK',
-  'Content-Type: text/plain',
-  'Date: Mon, 15 Jul 2019 05:54:48 GMT',
-  'Server: GatewayServer/0.2',
-  'Connection: close',
-  '',
-  'Hello world from a simple gateway application!\n',
-);
 const GET_HELLO = crlf('GET /hello HTTP/1.1', 'Host: localhost', '', '');
 
 let gateway: RunningGateway | undefined;

@@ -13,12 +13,9 @@ import type { Application } from './gateway.ts';
 import { app as hello, sized } from './apps/hello.ts';
 import { wantsPersistent } from './webserver2b.ts';
 import type { Request } from './http.ts';
+import { crlf, refusal } from '../scripts/testing/gateway-bytes.ts';
 
 /** Joins HTTP lines with CRLF: one line of the message per string. */
-function crlf(...lines: string[]): Buffer {
-  return Buffer.from(lines.join('\r\n'), 'utf8');
-}
-
 const BODY = 'Hello world from a simple gateway application!\n';
 const DATE = 'Date: Mon, 15 Jul 2019 05:54:48 GMT';
 const SERVER = 'Server: GatewayServer/0.2';
@@ -230,18 +227,8 @@ describe('a refused request, a reset: the connection ends, the server serves on'
     const bad = crlf('GET /hello', 'Host: x', '', '');
     const result = await exchange(target, [Buffer.concat([GET, bad, GET])]);
     const reason = 'malformed request line "GET /hello": expected METHOD SP TARGET SP HTTP/1.1';
-    const body = `400 Bad Request: ${reason} (RFC 9112 §3)\n`;
-    const refusal = crlf(
-      'HTTP/1.1 400 Bad Request',
-      'Content-Type: text/plain; charset=utf-8',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      DATE,
-      SERVER,
-      'Connection: close',
-      '',
-      body,
-    );
-    assertSameBytes(result.bytes, Buffer.concat([SIZED, refusal]));
+    const answer = refusal('400 Bad Request', `${reason} (RFC 9112 §3)`);
+    assertSameBytes(result.bytes, Buffer.concat([SIZED, answer]));
     expect(result.ending).toBe('end');
   });
 

@@ -9,36 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { childrenOf, until } from '../scripts/testing/processes.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { crlf, HELLO_ANSWER as HELLO, refusal as errorResponse } from '../scripts/testing/gateway-bytes.ts';
 
-/** Joins HTTP lines with CRLF: one line of the message per string, as the style guide asks. */
-function crlf(...lines: string[]): Buffer {
-  return Buffer.from(lines.join('\r\n'), 'utf8');
-}
-
-/** The exact bytes of the server's plain-text error response for `status` with `reason`. */
-function errorResponse(status: string, reason: string): Buffer {
-  const body = `${status}: ${reason}\n`;
-  return crlf(
-    `HTTP/1.1 ${status}`,
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Date: Mon, 15 Jul 2019 05:54:48 GMT',
-    'Server: GatewayServer/0.2',
-    'Connection: close',
-    '',
-    body,
-  );
-}
-
-const HELLO = crlf(
-  'HTTP/1.1 200 OK',
-  'Content-Type: text/plain',
-  'Date: Mon, 15 Jul 2019 05:54:48 GMT',
-  'Server: GatewayServer/0.2',
-  'Connection: close',
-  '',
-  'Hello world from a simple gateway application!\n',
-);
 // Connection: close, so that 3i (which keeps connections open) ends this one after its answer.
 const GET_HELLO = crlf('GET /hello HTTP/1.1', 'Host: localhost', 'Connection: close', '', '');
 

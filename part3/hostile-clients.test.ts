@@ -14,22 +14,10 @@ import { childrenOf, descriptorCount, until } from '../scripts/testing/processes
 import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
+import { crlf, HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts';
 
 /** Joins HTTP lines with CRLF: one line of the message per string. */
-function crlf(...lines: string[]): Buffer {
-  return Buffer.from(lines.join('\r\n'), 'latin1');
-}
 const GET = (path: string) => crlf(`GET ${path} HTTP/1.1`, 'Host: localhost', '', '');
-/** The hello application's answer through 3h, with the tests' fixed Date. */
-const HELLO = crlf(
-  'HTTP/1.1 200 OK',
-  'Content-Type: text/plain',
-  'Date: Mon, 15 Jul 2019 05:54:48 GMT',
-  'Server: GatewayServer/0.2',
-  'Connection: close',
-  '',
-  'Hello world from a simple gateway application!\n',
-);
 /**
  * Short timeouts, so that a silent client's child is let go in the tests'
  * time: the idle timeout of 3c-3g (Part 1's, 60 s) and 3h's request timeout
