@@ -93,9 +93,12 @@ describe('compare against the golden transcripts', () => {
     const target = await rawServer((socket) => socket.end(HELLO)); // answers the first chunk, like one recv(1024)
     const [chars] = await compareWithTranscripts(target, only('telnet-chars'), options);
     expect(chars!.ok).toBe(false);
-    expect(chars!.details).toEqual([
-      'answered after 1 of 23 request bytes ("G"), before the request was complete',
-    ]);
+    // The server answers at once; how many bytes of the request (sent one at a time) went out
+    // before its answer came back depends on the machine's load: 1 usually, 2 or 3 when busy.
+    expect(chars!.details).toHaveLength(1);
+    const early = /^answered after (\d+) of 23 request bytes \("[^"]*"\), before the request was complete$/;
+    expect(chars!.details[0]).toMatch(early);
+    expect(Number(early.exec(chars!.details[0]!)![1])).toBeLessThan(23);
     const [lines] = await compareWithTranscripts(target, only('telnet'), options);
     expect(lines!.details[0]).toMatch(/^answered after 21 of 23 request bytes \("GET \/hello HTTP\/1\.1\\r\\n"\)/);
     const [whole] = await compareWithTranscripts(target, only('curl'), options);
