@@ -9,6 +9,7 @@ import { FIXED_DATE } from '../scripts/testing/servers.ts';
 import { assertSameBytes, exchange, type Target } from '../scripts/testing/wire.ts';
 import { app as hello } from './apps/hello.ts';
 import { handleOneRequest } from './webserver2.ts';
+import { HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts';
 
 /** The request timeout the partial clients meet, in ms: short, so the 408 races their reset. */
 const TIMEOUT_MS = 20;
@@ -35,20 +36,6 @@ function resettingClient(target: Target, kind: Kind, round: number): Promise<voi
     });
   });
 }
-
-/** The hello application's answer with the tests' fixed Date, one HTTP line per string. */
-const HELLO = Buffer.from(
-  [
-    'HTTP/1.1 200 OK',
-    'Content-Type: text/plain',
-    'Date: Mon, 15 Jul 2019 05:54:48 GMT',
-    'Server: GatewayServer/0.2',
-    'Connection: close',
-    '',
-    'Hello world from a simple gateway application!\n',
-  ].join('\r\n'),
-  'latin1',
-);
 
 let server: Server | undefined;
 afterEach(() => server?.close());
