@@ -43,6 +43,7 @@ export const PROGRAMS: Record<string, { file: string; about: string }> = {
   '3i': { file: 'part3/webserver3i.ts', about: 'a pre-forked pool of workers sharing the listening socket: npm run part3 -- 3i MODULE:EXPORT' },
   client: { file: 'part3/client3.ts', about: 'the load client: --max-clients processes x --max-conns connections' },
   baseline: { file: 'scripts/measure/http-baseline.ts', about: 'node:http answering as the hello app does, one process: the yardstick for 3i' },
+  'net-floor': { file: 'scripts/measure/net-floor.ts', about: "node:net's floor: write the response on the first read, close; no parsing, no log" },
 };
 
 /**

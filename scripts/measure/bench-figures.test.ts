@@ -45,6 +45,20 @@ describe('bench figures', () => {
     expect(benchTable(results)).toContain('median of 3 alternating rounds');
   });
 
+  it('sets 3a beside the Python loop with its own backlog, listen(5), and says so', () => {
+    const model = (name: string, about: string, requestsPerSecond: number) => ({ name, about, keepAlive: false, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1 });
+    const results: BenchResults = {
+      date: 'd',
+      machine: 'm',
+      concurrency: 50,
+      figures: [model('3a', '3a', 3000), model('node:http', 'node:http', 12000), model('python', 'Python loop', 18000), model('python-5', 'Python, listen(5)', 2000)],
+    };
+    const lines = benchTable(results).split('\n');
+    expect(lines[1]).toBe('3a                  3000     1.50*         0.25     1.0     2.0       0        10          1');
+    expect(lines[4]).toBe('Python, listen(5)   2000      0.11         0.17     1.0     2.0       0        10          1');
+    expect(lines[5]).toBe('* against the Python loop with the same backlog, listen(5)');
+  });
+
   it('names a model it could not measure, and why', () => {
     const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [], notMeasured: ['Python loop: python3 is not on the PATH'] };
     expect(benchTable(results)).toContain('not measured: Python loop: python3 is not on the PATH');

@@ -9,7 +9,9 @@
  * connection): node:http, Part 2b (webserver2b.ts) and 3i, whose workers run it;
  * and, when python3 is on the PATH, the original's model as a few lines of
  * Python (python-loop.py: accept, read, send, close), the yardstick of
- * connection-per-request ("not measured" without it).
+ * connection-per-request ("not measured" without it), also with 3a's
+ * listen(5); and node:net's floor (net-floor.ts: write on the first read,
+ * close), the least any server on node:net pays a connection.
  *
  * --rounds N measures every model N times, alternating (part1, part2, ...,
  * then again), and reports each model's median round: on a shared, loaded
@@ -67,6 +69,10 @@ const MODELS: Model[] = [
   { name: 'part2-express', about: 'Express on the Part 2 gateway', command: async () => [await bundle('part2/webserver2.ts'), await buildApplication('expressapp'), '--quiet'], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'http-express', about: 'Express on node:http', command: async () => [await bundle('scripts/measure/express-http.ts', undefined, { withRequire: true })], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'python', about: 'Python loop: accept, read, send, close', program: 'python3', command: async () => [join(REPO_ROOT, 'scripts', 'measure', 'python-loop.py')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
+  // 3a keeps the original's listen(5): this is the Python loop with that same backlog, 3a's yardstick.
+  { name: 'python-5', about: 'Python loop, listen(5), as 3a', program: 'python3', command: async () => [join(REPO_ROOT, 'scripts', 'measure', 'python-loop.py'), '--backlog', '5'], keepAlive: false, requests: 20_000, durationMs: 8_000 },
+  // The least any node:net server pays a connection: how far each of ours is from what Node allows.
+  { name: 'node:net', about: 'node:net floor: write, close', command: async () => [await buildProgram('net-floor')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'node:http keep-alive', about: 'node:http, keep-alive', command: async () => [await buildProgram('baseline'), '--keep-alive'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
   // Persistent connections (webserver2b.ts), with hello:sized: the same bytes as node:http's keep-alive baseline, Content-Length included.
   { name: 'part2b keep-alive', about: 'Part 2b: gateway, keep-alive', command: async () => [await bundle('part2/webserver2b.ts'), await buildApplication('hello:sized'), '--quiet'], keepAlive: true, requests: 40_000, durationMs: 8_000 },

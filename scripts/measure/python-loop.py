@@ -5,7 +5,7 @@ serve: accept a connection, read once, send a fixed response, close. No
 parsing, no log, no lingering: the least a server can do per connection, so
 the bench can say how close each of our models comes to it.
 
-    python3 scripts/measure/python-loop.py --port 8888 --host localhost
+    python3 scripts/measure/python-loop.py --port 8888 --host localhost [--backlog 5]
 
 close() hands the response to the kernel and releases the descriptor at
 once: the kernel sends what is queued, then FIN, without waiting for the
@@ -26,14 +26,15 @@ RESPONSE = (
     b"Hello world from a simple gateway application!\n"
 )
 # Node's default backlog (net.Server.listen), so the loop and Part 1 queue alike.
+# --backlog 5 is the original webserver3a.py's listen(5), which 3a keeps.
 REQUEST_QUEUE_SIZE = 511
 
 
-def serve_forever(host, port):
+def serve_forever(host, port, backlog):
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
-    listener.listen(REQUEST_QUEUE_SIZE)
+    listener.listen(backlog)
     print(f"Python loop: Serving HTTP on port {listener.getsockname()[1]} ...", flush=True)
     while True:
         connection, _ = listener.accept()
@@ -49,8 +50,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8888)
     parser.add_argument("--host", default="localhost")
+    parser.add_argument("--backlog", type=int, default=REQUEST_QUEUE_SIZE)
     options = parser.parse_args()
     try:
-        serve_forever(options.host, options.port)
+        serve_forever(options.host, options.port, options.backlog)
     except KeyboardInterrupt:
         pass
