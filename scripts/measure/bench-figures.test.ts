@@ -59,6 +59,20 @@ describe('bench figures', () => {
     expect(lines[5]).toBe('* against the Python loop with the same backlog, listen(5)');
   });
 
+  it('sets a keep-alive model beside node:http with keep-alive, and says so', () => {
+    const model = (name: string, requestsPerSecond: number, keepAlive: boolean) => ({ name, about: name, keepAlive, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1 });
+    const results: BenchResults = {
+      date: 'd',
+      machine: 'm',
+      concurrency: 50,
+      figures: [model('node:http', 10000, false), model('python', 20000, false), model('node:http keep-alive', 40000, true), model('part2b keep-alive', 30000, true)],
+    };
+    const lines = benchTable(results).split('\n');
+    expect(lines[3]).toBe('node:http keep-alive  40000      2.00        1.00†     1.0     2.0       0        10          1');
+    expect(lines[4]).toBe('part2b keep-alive     30000      1.50        0.75†     1.0     2.0       0        10          1');
+    expect(lines[5]).toBe('† against node:http with keep-alive');
+  });
+
   it('names a model it could not measure, and why', () => {
     const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [], notMeasured: ['Python loop: python3 is not on the PATH'] };
     expect(benchTable(results)).toContain('not measured: Python loop: python3 is not on the PATH');

@@ -64,11 +64,18 @@ export function benchTable(results: BenchResults): string {
   const shown = bases.filter((base): base is [string, number] => base[1] !== undefined);
   // 3a keeps the original's listen(5); a backlog that small drops a burst of connections, so 3a is
   // set beside the Python loop with the same backlog, when it was measured (marked *).
+  // Likewise a server with keep-alive is set beside node:http with keep-alive (marked †).
   const sameBacklog = rate('python-5');
-  const cell = (f: Figures, label: string, base: number) =>
-    label === '× Python' && f.name === '3a' && sameBacklog
-      ? `${ratio(f.requestsPerSecond / sameBacklog)}*`
-      : ratio(f.requestsPerSecond / base);
+  const keepAlive = rate('node:http keep-alive');
+  const cell = (f: Figures, label: string, base: number) => {
+    if (label === '× Python' && f.name === '3a' && sameBacklog) {
+      return `${ratio(f.requestsPerSecond / sameBacklog)}*`;
+    }
+    if (label === '× node:http' && f.keepAlive && keepAlive) {
+      return `${ratio(f.requestsPerSecond / keepAlive)}†`;
+    }
+    return ratio(f.requestsPerSecond / base);
+  };
   const rows = results.figures.map((f) => [
     f.about,
     f.requestsPerSecond.toFixed(0),
@@ -84,7 +91,11 @@ export function benchTable(results: BenchResults): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const unmeasured = results.figures.some((f) => f.peakRssMiB === null) ? ['n/a: no /proc or ps on that machine to read memory and processes from'] : [];
   const missing = (results.notMeasured ?? []).map((why) => `not measured: ${why}`);
-  const marked = rows.some((r) => r.some((c) => c.endsWith('*'))) ? ['* against the Python loop with the same backlog, listen(5)'] : [];
+  const notes = [
+    ['*', '* against the Python loop with the same backlog, listen(5)'],
+    ['†', '† against node:http with keep-alive'],
+  ];
+  const marked = notes.filter(([mark]) => rows.some((r) => r.some((c) => c.endsWith(mark!)))).map(([, note]) => note!);
   return [line(head), ...rows.map(line), ...marked, ...missing, '', subtitle(results), ...unmeasured].join('\n');
 }
 

@@ -76,6 +76,7 @@ const MODELS: Model[] = [
   { name: 'node:http keep-alive', about: 'node:http, keep-alive', command: async () => [await buildProgram('baseline'), '--keep-alive'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
   // Persistent connections (webserver2b.ts), with hello:sized: the same bytes as node:http's keep-alive baseline, Content-Length included.
   { name: 'part2b keep-alive', about: 'Part 2b: gateway, keep-alive', command: async () => [await bundle('part2/webserver2b.ts'), await buildApplication('hello:sized'), '--quiet'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
+  { name: 'node:net keep-alive', about: 'node:net floor, keep-alive', command: async () => [await buildProgram('net-floor'), '--keep-alive'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
   { name: '3i keep-alive', about: '3i: pre-forked pool, keep-alive', command: async () => [await buildProgram('3i'), await buildApplication('hello:sized'), '--quiet'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
 ];
 

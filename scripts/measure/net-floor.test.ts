@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createFloorServer, RESPONSE } from './net-floor.ts';
+import { createFloorServer, KEEP_ALIVE_RESPONSE, RESPONSE } from './net-floor.ts';
 import { visible } from '../testing/wire.ts';
 
 describe('the node:net floor of npm run bench', () => {
@@ -19,6 +19,23 @@ describe('the node:net floor of npm run bench', () => {
       socket.destroy();
       const got = Buffer.concat(received);
       expect(got.equals(RESPONSE), `got:\n${visible(got)}\nwanted:\n${visible(RESPONSE)}`).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('with keep-alive, answers each request on one connection and stays open', async () => {
+    const server = createFloorServer(true).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      for (let i = 0; i < 2; i++) {
+        socket.write('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+        const [chunk] = (await once(socket, 'data')) as [Buffer];
+        expect(chunk.equals(KEEP_ALIVE_RESPONSE), visible(chunk)).toBe(true);
+      }
+      expect(KEEP_ALIVE_RESPONSE.includes('Connection')).toBe(false);
+      socket.destroy();
     } finally {
       server.close();
     }

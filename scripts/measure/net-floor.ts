@@ -9,7 +9,12 @@
  *
  *   npm run part3 -- net-floor --port 8889
  *
- * Options:  --port N (8888)  --host H (localhost)
+ * With --keep-alive it answers every read on a connection instead, and never
+ * closes: the floor of a persistent connection (one read, one write a
+ * request; a pipeline that arrives in one read gets one answer, so it is a
+ * yardstick for one request at a time, not a server).
+ *
+ * Options:  --port N (8888)  --host H (localhost)  --keep-alive
  */
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -22,10 +27,17 @@ export const RESPONSE = Buffer.concat([
   BODY,
 ]);
 
-/** A node:net server that answers the first read of every connection with {@link RESPONSE}, then closes it. */
-export function createFloorServer(): ReturnType<typeof createServer> {
-  return createServer((connection) => {
+/** The same response for a connection that stays open: no `Connection: close`. */
+export const KEEP_ALIVE_RESPONSE = Buffer.from(RESPONSE.toString('latin1').replace('Connection: close\r\n', ''), 'latin1');
+
+/**
+ * A node:net server that answers the first read of every connection with {@link RESPONSE}, then
+ * closes it; with `keepAlive`, answers every read with {@link KEEP_ALIVE_RESPONSE} and stays open.
+ */
+export function createFloorServer(keepAlive = false): ReturnType<typeof createServer> {
+  return createServer({ noDelay: true }, (connection) => {
     connection.on('error', () => {}); // a reset: nothing to answer
+    if (keepAlive) return void connection.on('data', () => connection.write(KEEP_ALIVE_RESPONSE));
     connection.once('data', () => {
       connection.write(RESPONSE);
       connection.destroy(); // close(2): the kernel still sends what write() handed it
@@ -34,10 +46,10 @@ export function createFloorServer(): ReturnType<typeof createServer> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { port: { type: 'string' }, host: { type: 'string' } } });
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { port: { type: 'string' }, host: { type: 'string' }, 'keep-alive': { type: 'boolean', default: false } } });
   const port = Number(values.port ?? 8888);
   const host = values.host ?? 'localhost';
-  const server = createFloorServer();
+  const server = createFloorServer(values['keep-alive']);
   server.on('error', (error: NodeJS.ErrnoException) => {
     console.error(`Cannot listen on ${host}:${port}: ${error.code ?? error.message}`);
     process.exit(1);
