@@ -73,6 +73,16 @@ describe('bench figures', () => {
     expect(lines[5]).toBe('† against node:http with keep-alive');
   });
 
+  it('shows the CPU time a request, of server and load generator, when the figures have it', () => {
+    const model = (name: string, serverCpuUs: number | null, clientCpuUs: number | null) => ({ name, about: name, keepAlive: false, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond: 1000, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1, serverCpuUs, clientCpuUs });
+    const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [model('3i', 45.6, 60.2), model('part1', null, null)] };
+    const lines = benchTable(results).split('\n');
+    expect(lines[0]).toBe('model  req/s  × 3i  p50 ms  p99 ms  failed  peak MiB  processes  server µs  client µs');
+    expect(lines[1]).toBe('3i      1000  1.00     1.0     2.0       0        10          1         46         60');
+    expect(lines[2]).toBe('part1   1000  1.00     1.0     2.0       0        10          1        n/a        n/a');
+    expect(lines.at(-1)).toBe("server µs, client µs: CPU time (user + system) a request, of the server's processes and of the load generator (n/a: no /proc to read it from)");
+  });
+
   it('names a model it could not measure, and why', () => {
     const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [], notMeasured: ['Python loop: python3 is not on the PATH'] };
     expect(benchTable(results)).toContain('not measured: Python loop: python3 is not on the PATH');

@@ -21,6 +21,13 @@ export interface Figures extends LoadResult {
   peakRssMiB: number | null;
   /** Most processes in the tree at once; null where it cannot be measured. */
   peakProcesses: number | null;
+  /**
+   * CPU time per answered request, in µs, of the server's process tree (user + system, with its
+   * reaped children) and of the load generator: where the two cores went. Absent from older
+   * figures; null where it cannot be measured (no /proc).
+   */
+  serverCpuUs?: number | null;
+  clientCpuUs?: number | null;
 }
 
 /** The whole of bench.json. */
@@ -76,6 +83,8 @@ export function benchTable(results: BenchResults): string {
     }
     return ratio(f.requestsPerSecond / base);
   };
+  // CPU time a request, server and load generator, in figures that have it (from /proc).
+  const withCpu = results.figures.some((f) => f.serverCpuUs !== undefined);
   const rows = results.figures.map((f) => [
     f.about,
     f.requestsPerSecond.toFixed(0),
@@ -85,11 +94,17 @@ export function benchTable(results: BenchResults): string {
     String(Object.values(f.failed).reduce((a, b) => a + b, 0)),
     f.peakRssMiB === null ? 'n/a' : f.peakRssMiB.toFixed(0),
     f.peakProcesses === null ? 'n/a' : String(f.peakProcesses),
+    ...(withCpu ? [micros(f.serverCpuUs), micros(f.clientCpuUs)] : []),
   ]);
-  const head = ['model', 'req/s', ...shown.map(([label]) => label), 'p50 ms', 'p99 ms', 'failed', 'peak MiB', 'processes'];
+  const cpuHead = withCpu ? ['server µs', 'client µs'] : [];
+  const head = ['model', 'req/s', ...shown.map(([label]) => label), 'p50 ms', 'p99 ms', 'failed', 'peak MiB', 'processes', ...cpuHead];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const unmeasured = results.figures.some((f) => f.peakRssMiB === null) ? ['n/a: no /proc or ps on that machine to read memory and processes from'] : [];
+  if (withCpu) {
+    const why = results.figures.some((f) => f.serverCpuUs === null) ? ' (n/a: no /proc to read it from)' : '';
+    unmeasured.unshift(`server µs, client µs: CPU time (user + system) a request, of the server's processes and of the load generator${why}`);
+  }
   const missing = (results.notMeasured ?? []).map((why) => `not measured: ${why}`);
   const notes = [
     ['*', '* against the Python loop with the same backlog, listen(5)'],
@@ -97,6 +112,11 @@ export function benchTable(results: BenchResults): string {
   ];
   const marked = notes.filter(([mark]) => rows.some((r) => r.some((c) => c.endsWith(mark!)))).map(([, note]) => note!);
   return [line(head), ...rows.map(line), ...marked, ...missing, '', subtitle(results), ...unmeasured].join('\n');
+}
+
+/** CPU µs a request, whole: 46; n/a where it was not measured. */
+function micros(us: number | null | undefined): string {
+  return us === null || us === undefined ? 'n/a' : us.toFixed(0);
 }
 
 /** 1.26, 0.60, 0.005: two significant digits below 1, two decimals above. */

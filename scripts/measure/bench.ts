@@ -38,7 +38,7 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.ts';
-import { INSPECTOR, memoryOf, processTree } from '../testing/processes.ts';
+import { cpuTimeOf, INSPECTOR, memoryOf, processTree } from '../testing/processes.ts';
 import { benchTable, chart, type BenchResults, type Figures } from './bench-figures.ts';
 import { buildApplication, buildProgram, bundle, REPO_ROOT } from '../part3.ts';
 
@@ -109,8 +109,15 @@ async function measure(model: Model): Promise<Figures> {
   try {
     // A short warm-up, so that V8 has compiled the hot paths before we count.
     await runLoad({ host: '127.0.0.1', port, path: '/hello', concurrency: 4, requests: 200, durationMs: 2000, keepAlive: model.keepAlive });
+    const serverBefore = treeCpu(child.pid!);
+    const clientBefore = process.cpuUsage();
     const result = await runLoad({ host: '127.0.0.1', port, path: '/hello', concurrency: CONCURRENCY, requests: model.requests, durationMs: model.durationMs, keepAlive: model.keepAlive });
-    return { name: model.name, about: model.about, keepAlive: model.keepAlive, ...result, peakRssMiB: INSPECTOR ? peakRss / 1024 : null, peakProcesses: INSPECTOR ? peakProcesses : null };
+    const client = process.cpuUsage(clientBefore);
+    const serverAfter = treeCpu(child.pid!);
+    const perRequest = (us: number | undefined) => (us === undefined || result.ok === 0 ? null : us / result.ok);
+    const serverCpuUs = perRequest(serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore);
+    const clientCpuUs = perRequest(INSPECTOR === 'proc' ? client.user + client.system : undefined);
+    return { name: model.name, about: model.about, keepAlive: model.keepAlive, ...result, peakRssMiB: INSPECTOR ? peakRss / 1024 : null, peakProcesses: INSPECTOR ? peakProcesses : null, serverCpuUs, clientCpuUs };
   } finally {
     clearInterval(sampler);
     child.kill('SIGTERM');
@@ -161,6 +168,15 @@ async function main(): Promise<void> {
   writeFileSync(svgFile, chart(results));
   console.log(`\nWrote ${relative(process.cwd(), jsonFile)} and ${relative(process.cwd(), svgFile)}`);
   if (values.update) console.log('Now run npm run docs -- --fix: it rewrites the Part 3 lesson\'s table from the new figures.');
+}
+
+/**
+ * CPU time of a server's process tree so far, in µs (cpuTimeOf each process; the root's includes
+ * the children it has reaped). undefined without /proc.
+ */
+function treeCpu(pid: number): number | undefined {
+  const times = [pid, ...processTree(pid).map((p) => p.pid).filter((p) => p !== pid)].map(cpuTimeOf);
+  return times[0] === undefined ? undefined : times.reduce<number>((sum, t) => sum + (t ?? 0), 0);
 }
 
 /** The round with the median requests/s (of an even count, the lower middle), whole: its latencies belong to it. */

@@ -142,6 +142,24 @@ export function memoryOf(pid: number): { rss: number; private?: number } | undef
   }
 }
 
+/**
+ * CPU time a process has used, in µs: user plus system, its own and that of
+ * the children it has waited for (so a child per connection that has exited
+ * still counts), from /proc/PID/stat (proc(5): utime, stime, cutime, cstime,
+ * in clock ticks of 10 ms). undefined without /proc (macOS, Windows: ps reports
+ * whole seconds, too coarse to divide by requests) or when the process is gone.
+ */
+export function cpuTimeOf(pid: number): number | undefined {
+  if (inspector() !== 'proc') return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0);
+    return ticks * 10_000; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined; // gone between listing and reading
+  }
+}
+
 /** Resolves once `check()` is true, trying again every `everyMs`; rejects with `what` after `timeoutMs`. */
 export async function until(check: () => boolean, what: string, timeoutMs = 10_000, everyMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
