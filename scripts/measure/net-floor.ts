@@ -35,7 +35,8 @@ export const KEEP_ALIVE_RESPONSE = Buffer.from(RESPONSE.toString('latin1').repla
  * closes it; with `keepAlive`, answers every read with {@link KEEP_ALIVE_RESPONSE} and stays open.
  */
 export function createFloorServer(keepAlive = false): ReturnType<typeof createServer> {
-  return createServer({ noDelay: true }, (connection) => {
+  // noDelay only for keep-alive, as Part 2b (a write then close(2) has nothing for Nagle to hold).
+  return createServer({ noDelay: keepAlive }, (connection) => {
     connection.on('error', () => {}); // a reset: nothing to answer
     if (keepAlive) return void connection.on('data', () => connection.write(KEEP_ALIVE_RESPONSE));
     connection.once('data', () => {
