@@ -1,0 +1,90 @@
+/**
+ * What Part 2b's own code costs a request, apart from the socket: the bundled
+ * webserver2b.ts serves one persistent connection whose socket is a stand-in
+ * (an EventEmitter that takes writes and counts them), fed the same request
+ * again and again. What it prints is the time of the reader, the decoder,
+ * environ, the application and the response head together, in ns a request,
+ * with no system call and no kernel in it: the part of `npm run bench`'s
+ * "server µs" for Part 2b that is ours rather than Node's socket layer
+ * (node:net's floor row is that layer).
+ *
+ *   npx tsx scripts/measure/gateway-cost.ts [--requests N] [--request bench|ab]
+ *
+ * `bench` is the request scripts/measure/load.ts sends (one header field),
+ * `ab` the one ApacheBench sends (HTTP/1.0, four fields). Medians of 5 runs.
+ * For a profile, run it as `node --cpu-prof --import tsx scripts/measure/gateway-cost.ts`:
+ * the bundle is what runs, so the profile names the bundle's functions.
+ */
+import { EventEmitter } from 'node:events';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { buildApplication, bundle } from '../part3.ts';
+
+/** The requests to feed, byte for byte as the two load generators send them. */
+export const REQUESTS = {
+  bench: 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1:8888\r\n\r\n',
+  ab: 'GET /hello HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: 127.0.0.1:8888\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n',
+};
+
+/** Just enough of a net.Socket for handleConnection: events in, writes counted, never closed. */
+class StandInSocket extends EventEmitter {
+  remoteAddress = '127.0.0.1';
+  destroyed = false;
+  writableEnded = false;
+  writableLength = 0;
+  writes = 0;
+  private paused = false;
+  write(_bytes: unknown, encodingOrCallback?: unknown, callback?: () => void): boolean {
+    this.writes++;
+    (typeof encodingOrCallback === 'function' ? encodingOrCallback : callback)?.();
+    return true;
+  }
+  isPaused(): boolean { return this.paused; }
+  pause(): this { this.paused = true; return this; }
+  resume(): this { this.paused = false; return this; }
+  setTimeout(): this { return this; }
+  end(): this { this.writableEnded = true; return this; }
+  destroy(): this { this.destroyed = true; this.emit('close'); return this; }
+}
+
+/**
+ * Feeds `requests` copies of `request` to one connection of the bundled Part 2b serving the hello
+ * app's `sized` export; resolves with ns a request and writes a request (1: head and body in one).
+ */
+export async function measureGatewayCost(request: string, requests: number): Promise<{ nsPerRequest: number; writesPerRequest: number }> {
+  const server = await import(pathToFileURL(await bundle('part2/webserver2b.ts')).href);
+  const [appFile, exportName] = (await buildApplication('hello:sized')).split(/:(?=[^:]*$)/);
+  const app = (await import(pathToFileURL(appFile!).href))[exportName!];
+  const socket = new StandInSocket();
+  const settings = { serverPort: '8888', maxRequestsPerConnection: Number.MAX_SAFE_INTEGER, date: () => 'Wed, 02 Dec 2026 06:00:00 GMT', errors: () => {} };
+  void server.handleConnection(socket, app, settings);
+  const bytes = Buffer.from(request, 'latin1');
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const feed = async (n: number) => {
+    for (let i = 1; i <= n; i++) {
+      socket.emit('data', bytes);
+      if (i % 64 === 0) await turn(); // let the responses' promises settle, as the event loop would
+    }
+    await turn();
+  };
+  await feed(Math.min(requests, 50_000)); // warm-up: V8 compiles the hot paths
+  const writes = socket.writes;
+  const started = process.hrtime.bigint();
+  await feed(requests);
+  const ns = Number(process.hrtime.bigint() - started);
+  return { nsPerRequest: ns / requests, writesPerRequest: (socket.writes - writes) / requests };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { requests: { type: 'string', default: '300000' }, request: { type: 'string', default: 'bench' } } });
+  const request = REQUESTS[values.request as keyof typeof REQUESTS];
+  if (!request) throw new Error(`--request is bench or ab, not '${values.request}'`);
+  const runs: number[] = [];
+  for (let run = 0; run < 5; run++) runs.push((await measureGatewayCost(request, Number(values.requests))).nsPerRequest);
+  runs.sort((a, b) => a - b);
+  console.log(`Part 2b's own code: ${runs[2]!.toFixed(0)} ns a request (median of 5 runs of ${values.requests}; runs ${runs.map((r) => r.toFixed(0)).join(', ')}), request: ${values.request}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}
