@@ -13,7 +13,7 @@ describe('npm run part3', () => {
     expect(programName('client')).toBe('client');
     expect(programName('client3')).toBe('client');
     expect(programName('3z')).toBeUndefined();
-    expect(Object.keys(PROGRAMS)).toEqual(['3a', '3b', '3c', '3d', '3e', '3f', '3g', '3h', '3i', 'client', 'baseline']);
+    expect(Object.keys(PROGRAMS)).toEqual(['3a', '3b', '3c', '3d', '3e', '3f', '3g', '3h', '3i', 'client', 'baseline', 'net-floor']);
   });
 
   it("replaces 3h's MODULE:EXPORT with its bundle, and leaves option values alone", async () => {
