@@ -5,7 +5,10 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../scripts/part3.ts';
@@ -40,17 +43,13 @@ afterEach(async () => {
 });
 
 /**
- * Whether `pid` already runs the child's program (`--child` in its command
- * line). Between fork and exec it is still a copy of the parent, and the
- * parent waits, blocked, until the exec is done (libuv's uv_spawn learns of
- * a failed exec through a pipe): a child stopped then would stop the parent.
+ * NODE_OPTIONS that load part3/fixtures/stop-one-child.mjs into the step and its
+ * children: once the file `armed` exists, the next child to start stops itself
+ * before it can say 'ready'.
  */
-function isChildProgram(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--child');
-  } catch {
-    return false; // gone already
-  }
+function stopOneChild(armed: string): NodeJS.ProcessEnv {
+  const fixture = pathToFileURL(fileURLToPath(new URL('./fixtures/stop-one-child.mjs', import.meta.url))).href;
+  return { LSBAWS_TEST_STOP_ONE: armed, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${fixture}`.trim() };
 }
 
 /** Serves one good request (the first fork opens what libuv keeps for good), waits until its child has gone, and returns the parent's descriptor count. */
@@ -73,15 +72,16 @@ async function backToBaseline(running: RunningStep, baseline: number, timeoutMs:
 
 describe.each(STEPS)('$step: a child per connection, whatever the client does', ({ step, args, app, answer }) => {
   it('empty, reset, half-closed, silent, trickling, stuck: no child left, descriptors back, next client answered', async () => {
-    server = await startStep(step, [...args], { ...(app ? { app } : {}), env: { ...QUICK, LSBAWS_HANDOVER_TIMEOUT_MS: '1500' } });
+    const armed = join(mkdtempSync(join(tmpdir(), 'stop-one-')), 'armed');
+    server = await startStep(step, [...args], { ...(app ? { app } : {}), env: { ...QUICK, LSBAWS_HANDOVER_TIMEOUT_MS: '1500', ...stopOneChild(armed) } });
     const running = server;
     const baseline = await warmUp(running, answer);
-    // A child stopped while it starts (a start takes tens of ms), before it can
-    // say 'ready': the parent must kill it once the hand-over bound has passed.
+    // A child that stops while it starts, before it can say 'ready' (the fixture
+    // stops it): the parent must kill it once the hand-over bound has passed.
+    writeFileSync(armed, '');
     const stuck = openClient(running.target, GET('/stuck'));
     let stopped: number | undefined;
-    await until(() => (stopped = childrenOf(running.pid).find((info) => isChildProgram(info.pid))?.pid) !== undefined, 'a child is starting', 5000, 1);
-    process.kill(stopped!, 'SIGSTOP');
+    await until(() => (stopped = childrenOf(running.pid).find((info) => info.state === 'T')?.pid) !== undefined, 'a child has stopped itself', 5000);
     // Meanwhile three of each kind of client, all at once: 18 more connections, fewer than 3g's 32 children.
     const outcomes = await Promise.all(HOSTILE_KINDS.flatMap((kind) => [1, 2, 3].map(() => hostileClient(running.target, kind))));
     expect(outcomes).toHaveLength(18);
