@@ -83,6 +83,15 @@ describe('bench figures', () => {
     expect(lines.at(-1)).toBe("server µs, client µs: CPU time (user + system) a request, of the server's processes and of the load generator (n/a: no /proc to read it from)");
   });
 
+  it('shows only the groups of columns asked for, in their usual order', () => {
+    const model = { name: '3i', about: '3i', keepAlive: false, ok: 1, failed: { timeout: 2 }, elapsedMs: 1, requestsPerSecond: 1000, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 3, serverCpuUs: 45.6, clientCpuUs: 60.2 };
+    const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [model] };
+    const lines = benchTable(results, ['cpu', 'rate']).split('\n');
+    expect(lines.slice(0, 2)).toEqual(['model  req/s  server µs  client µs', '3i      1000         46         60']);
+    expect(benchTable(results, ['failed']).split('\n').slice(0, 2)).toEqual(['model  failed', '3i          2']);
+    expect(benchTable(results, ['failed'])).not.toContain('server µs, client µs');
+  });
+
   it('names a model it could not measure, and why', () => {
     const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [], notMeasured: ['Python loop: python3 is not on the PATH'] };
     expect(benchTable(results)).toContain('not measured: Python loop: python3 is not on the PATH');

@@ -60,11 +60,21 @@ export function subtitle(results: BenchResults): string {
 }
 
 /**
+ * The groups of columns a table can show after the model's name: requests/s (`rate`), the
+ * ratios to the yardsticks (`ratios`), p50 and p99 (`latency`), `failed`, peak memory and
+ * processes (`memory`), and the CPU time a request of server and client (`cpu`).
+ */
+export const BENCH_COLUMNS = ['rate', 'ratios', 'latency', 'failed', 'memory', 'cpu'] as const;
+export type BenchColumn = (typeof BENCH_COLUMNS)[number];
+
+/**
  * The figures as a text table, one model a line, with requests/s as a
  * multiple of 3i's when 3i was measured (or, when the Python loop was, as
  * multiples of the Python loop's and node:http's); then the load and the machine.
+ * `columns` picks which groups to show (a lesson's page is narrower than a terminal); all by
+ * default, as `npm run bench` prints it.
  */
-export function benchTable(results: BenchResults): string {
+export function benchTable(results: BenchResults, columns: readonly BenchColumn[] = BENCH_COLUMNS): string {
   const rate = (name: string) => results.figures.find((f) => f.name === name)?.requestsPerSecond;
   const python = rate('python');
   const bases: [string, number | undefined][] = python ? [['× Python', python], ['× node:http', rate('node:http')]] : [['× 3i', rate('3i')]];
@@ -84,23 +94,24 @@ export function benchTable(results: BenchResults): string {
     return ratio(f.requestsPerSecond / base);
   };
   // CPU time a request, server and load generator, in figures that have it (from /proc).
-  const withCpu = results.figures.some((f) => f.serverCpuUs !== undefined);
-  const rows = results.figures.map((f) => [
-    f.about,
-    f.requestsPerSecond.toFixed(0),
-    ...shown.map(([label, base]) => cell(f, label, base)),
-    f.p50.toFixed(1),
-    f.p99.toFixed(1),
-    String(Object.values(f.failed).reduce((a, b) => a + b, 0)),
-    f.peakRssMiB === null ? 'n/a' : f.peakRssMiB.toFixed(0),
-    f.peakProcesses === null ? 'n/a' : String(f.peakProcesses),
-    ...(withCpu ? [micros(f.serverCpuUs), micros(f.clientCpuUs)] : []),
-  ]);
-  const cpuHead = withCpu ? ['server µs', 'client µs'] : [];
-  const head = ['model', 'req/s', ...shown.map(([label]) => label), 'p50 ms', 'p99 ms', 'failed', 'peak MiB', 'processes', ...cpuHead];
+  const withCpu = columns.includes('cpu') && results.figures.some((f) => f.serverCpuUs !== undefined);
+  const groups: Record<BenchColumn, { head: string[]; cells: (f: Figures) => string[] }> = {
+    rate: { head: ['req/s'], cells: (f) => [f.requestsPerSecond.toFixed(0)] },
+    ratios: { head: shown.map(([label]) => label), cells: (f) => shown.map(([label, base]) => cell(f, label, base)) },
+    latency: { head: ['p50 ms', 'p99 ms'], cells: (f) => [f.p50.toFixed(1), f.p99.toFixed(1)] },
+    failed: { head: ['failed'], cells: (f) => [String(Object.values(f.failed).reduce((a, b) => a + b, 0))] },
+    memory: {
+      head: ['peak MiB', 'processes'],
+      cells: (f) => [f.peakRssMiB === null ? 'n/a' : f.peakRssMiB.toFixed(0), f.peakProcesses === null ? 'n/a' : String(f.peakProcesses)],
+    },
+    cpu: { head: withCpu ? ['server µs', 'client µs'] : [], cells: (f) => (withCpu ? [micros(f.serverCpuUs), micros(f.clientCpuUs)] : []) },
+  };
+  const picked = BENCH_COLUMNS.filter((column) => columns.includes(column)).map((column) => groups[column]);
+  const rows = results.figures.map((f) => [f.about, ...picked.flatMap((group) => group.cells(f))]);
+  const head = ['model', ...picked.flatMap((group) => group.head)];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const unmeasured = results.figures.some((f) => f.peakRssMiB === null) ? ['n/a: no /proc or ps on that machine to read memory and processes from'] : [];
+  const unmeasured = columns.includes('memory') && results.figures.some((f) => f.peakRssMiB === null) ? ['n/a: no /proc or ps on that machine to read memory and processes from'] : [];
   if (withCpu) {
     const why = results.figures.some((f) => f.serverCpuUs === null) ? ' (n/a: no /proc to read it from)' : '';
     unmeasured.unshift(`server µs, client µs: CPU time (user + system) a request, of the server's processes and of the load generator${why}`);

@@ -68,7 +68,7 @@ const MODELS: Model[] = [
   { name: 'node:http', about: 'node:http, Connection: close', command: async () => [await buildProgram('baseline')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'part2-express', about: 'Express on the Part 2 gateway', command: async () => [await bundle('part2/webserver2.ts'), await buildApplication('expressapp'), '--quiet'], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'http-express', about: 'Express on node:http', command: async () => [await bundle('scripts/measure/express-http.ts', undefined, { withRequire: true })], keepAlive: false, requests: 20_000, durationMs: 8_000 },
-  { name: 'python', about: 'Python loop: accept, read, send, close', program: 'python3', command: async () => [join(REPO_ROOT, 'scripts', 'measure', 'python-loop.py')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
+  { name: 'python', about: 'Python loop: read, send, close', program: 'python3', command: async () => [join(REPO_ROOT, 'scripts', 'measure', 'python-loop.py')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   // 3a keeps the original's listen(5): this is the Python loop with that same backlog, 3a's yardstick.
   { name: 'python-5', about: 'Python loop, listen(5), as 3a', program: 'python3', command: async () => [join(REPO_ROOT, 'scripts', 'measure', 'python-loop.py'), '--backlog', '5'], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   // The least any node:net server pays a connection: how far each of ours is from what Node allows.

@@ -185,14 +185,28 @@ describe('bench= blocks: the table of npm run bench, from the same JSON as the c
     '',
     '50 clients at once, GET /hello, a new connection per request except keep-alive; 2 × CPU',
   ].join('\n');
-  function benchRepo(block: string): string {
+  function benchRepo(block: string, attrs = ''): string {
     dir = mkdtempSync(join(tmpdir(), 'bench-block-'));
     mkdirSync(join(dir, 'docs/bench'), { recursive: true });
     mkdirSync(join(dir, 'part3'));
     writeFileSync(join(dir, 'docs/bench/bench.json'), JSON.stringify({ date: 'd', machine: '2 × CPU', concurrency: 50, figures: [figure] }));
-    writeFileSync(join(dir, 'part3/README.md'), `Figures:\n\n\`\`\`text bench=docs/bench/bench.json\n${block}\n\`\`\`\n`);
+    writeFileSync(join(dir, 'part3/README.md'), `Figures:\n\n\`\`\`text bench=docs/bench/bench.json${attrs}\n${block}\n\`\`\`\n`);
     return dir;
   }
+
+  it('with columns=, equals the table of those columns only, and names a column that does not exist', () => {
+    const narrow = ['model     req/s  processes', '3i: pool   1234          3'].join('\n');
+    expect(checkLesson(benchRepo(`${narrow}\n${table.split('\n').slice(2).join('\n')}`, ' columns=rate,memory'), 'part3/README.md')).toMatchObject([
+      { message: 'part3/README.md:3: block shows the bench figures of docs/bench/bench.json but differs from their table' },
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+    const narrowWithMemory = ['model     req/s  peak MiB  processes', '3i: pool   1234       100          3'].join('\n');
+    expect(checkLesson(benchRepo(`${narrowWithMemory}\n${table.split('\n').slice(2).join('\n')}`, ' columns=rate,memory'), 'part3/README.md')).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(checkLesson(benchRepo(table, ' columns=rate,speed'), 'part3/README.md')).toMatchObject([
+      { fixable: false, message: expect.stringContaining('it names no such columns: speed') },
+    ]);
+  });
 
   it('passes a block equal to the table, fails and fixes one that differs by a figure', () => {
     expect(checkLesson(benchRepo(table), 'part3/README.md')).toEqual([]);

@@ -27,10 +27,11 @@
  *     `npm run telnet` shows it, CR and LF written out as `\r` `\n`. Never fixed automatically: a person picks
  *     what to show around the bytes.
  *
- *   ```text bench=docs/bench/bench.json
+ *   ```text bench=docs/bench/bench.json [columns=rate,ratios,latency,failed,memory,cpu]
  *     The block equals the table `npm run bench` prints for those figures
  *     (scripts/measure/bench-figures.ts), the same JSON the chart is drawn
- *     from. `--fix` rewrites it, after `npm run bench -- --update`.
+ *     from; `columns` keeps only those groups of columns, for a page narrower
+ *     than a terminal. `--fix` rewrites it, after `npm run bench -- --update`.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -41,7 +42,7 @@ import { stepDiff } from './steps.ts';
 import { visible } from '../testing/wire.ts';
 import { checkAnchors, fixAnchors } from './anchors.ts';
 import { readText } from './text.ts';
-import { benchTable, readResults } from '../measure/bench-figures.ts';
+import { BENCH_COLUMNS, benchTable, readResults, type BenchColumn } from '../measure/bench-figures.ts';
 
 /** One failed check, ready to print. */
 export interface Problem {
@@ -356,7 +357,10 @@ function checkBlock(root: string, lesson: string, block: LessonBlock, transcript
     const json = block.attrs.bench;
     try {
       if (!isFileInside(root, json)) throw new Error(`${json} does not exist`);
-      const expected = benchTable(readResults(join(root, json)));
+      const columns = block.attrs.columns?.split(',') ?? [...BENCH_COLUMNS];
+      const unknown = columns.filter((column) => !(BENCH_COLUMNS as readonly string[]).includes(column));
+      if (unknown.length > 0) throw new Error(`it names no such columns: ${unknown.join(', ')} (there are ${BENCH_COLUMNS.join(', ')})`);
+      const expected = benchTable(readResults(join(root, json)), columns as BenchColumn[]);
       if (trimTrailingNewlines(block.content) !== expected) {
         findings.push({ problem: problem(`block shows the bench figures of ${json} but differs from their table`, '', true), replacement: expected });
       }
