@@ -113,7 +113,16 @@ where('POSIX signals').describe('3i: a pre-forked pool', () => {
     process.kill(server.pid, 'SIGKILL');
     // An orphan is reparented and reaped by init: gone, or at worst a zombie that holds no socket.
     const gone = (pid: number) => processInfo(pid) === undefined || processInfo(pid)!.state === 'Z';
-    await until(() => children.every(gone), 'every worker has exited');
-    expect(await tryConnect(server.target)).toBe('ECONNREFUSED');
+    const primary = server.pid;
+    await until(() => [primary, ...children].every(gone), 'the primary and every worker have exited');
+    // The socket can outlive the processes by a moment (seen once on a busy machine: ECONNRESET,
+    // a connection queued, then reset as the socket closed); within 2 s the port must refuse.
+    const deadline = Date.now() + 2_000;
+    let outcome = await tryConnect(server.target);
+    while (outcome !== 'ECONNREFUSED' && Date.now() < deadline) {
+      await sleep(50);
+      outcome = await tryConnect(server.target);
+    }
+    expect(outcome).toBe('ECONNREFUSED');
   });
 });
