@@ -103,7 +103,11 @@ describe('hostile clients never stop the server', () => {
     const megabytes = Buffer.alloc(4 * 1024 * 1024, 'A');
     const flood = await exchange(target, [megabytes]);
     assertSameBytes(flood.bytes, HELLO);
-    expect(flood.ending).toBe('end');
+    // After the answer and its FIN the server lingers over LINGER_BYTES of the flood, then closes
+    // (closeConnection): a client still sending 4 MB may get that reset once it has the whole
+    // answer (seen on Node 26). Either ending is the bound doing its job; a timeout is not.
+    const ending = flood.ending === 'error' ? flood.error?.code : flood.ending;
+    expect(['end', 'ECONNRESET', 'EPIPE']).toContain(ending);
     expect(
       logged.some((line) => line.length === MAX_REQUEST_BYTES || line.length > MAX_REQUEST_BYTES),
     ).toBe(true);
