@@ -7,6 +7,7 @@ import { listen } from '../part1/webserver1.ts';
 import { app as hello, sized } from '../part2/apps/hello.ts';
 import { byteDiff, compareTwo, compareWithTranscripts, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './testing/compare.ts';
 import { startGateway } from './testing/servers.ts';
+import { runNode } from './testing/running-steps.ts';
 import { loadTranscripts } from './testing/transcripts.ts';
 import type { Target } from './testing/wire.ts';
 
@@ -248,22 +249,15 @@ describe('npm run compare', () => {
   it('stops quietly when its reader goes away (| head), keeping the exit status', async () => {
     const server = await listen(0, '127.0.0.1', () => {});
     cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./compare.ts', import.meta.url)), '--part', '1', '--target', `127.0.0.1:${(server.address() as AddressInfo).port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.destroy(); // the reader is gone before the first line: every write meets EPIPE
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The reader is gone before the first line: every write meets EPIPE.
+    const { code, stderr } = await runNode(['--import', 'tsx', fileURLToPath(new URL('./compare.ts', import.meta.url)), '--part', '1', '--target', target], { closeStdout: true });
     expect(stderr).toBe('');
     expect(code).toBe(0);
   });
 });
 
 async function run(args: string[]): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./compare.ts', import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const { code, stdout } = await runNode(['--import', 'tsx', fileURLToPath(new URL('./compare.ts', import.meta.url)), ...args]);
   return { code, stdout };
 }

@@ -22,21 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './testing/compare.ts';
 import { loadTranscripts } from './testing/transcripts.ts';
+import { paint, stopQuietlyOnEpipe } from './cli.ts';
 
 const usage = [
   'usage: npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]',
   '       npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]',
 ].join('\n');
 
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
-
-// A reader that stops early (`| head -n 14`) closes the pipe: stop printing
-// and keep the exit status, rather than crash on EPIPE.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+stopQuietlyOnEpipe();
 
 async function main(): Promise<number> {
   let values;

@@ -1,20 +1,12 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runNode } from './testing/running-steps.ts';
 
 const script = fileURLToPath(new URL('./diff.ts', import.meta.url));
 
 /** Runs `npm run diff -- ARGS` as plain tsx; `closeStdout` plays a reader that has already gone (`| true`). */
-async function run(args: string[], closeStdout = false): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  if (closeStdout) child.stdout.destroy();
-  else child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+function run(args: string[], closeStdout = false): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode(['--import', 'tsx', script, ...args], { env: { NO_COLOR: '1' }, closeStdout });
 }
 
 describe('npm run diff', () => {

@@ -9,18 +9,13 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stepDiff } from './site/steps.ts';
+import { COLOR, stopQuietlyOnEpipe } from './cli.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-
-// A reader that stops early (`| head`) closes the pipe: stop printing rather than crash on EPIPE.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+stopQuietlyOnEpipe();
 
 function paint(line: string): string {
-  if (!color) return line;
+  if (!COLOR) return line;
   if (line.startsWith('+++') || line.startsWith('---')) return `\x1b[1m${line}\x1b[0m`;
   if (line.startsWith('+')) return `\x1b[32m${line}\x1b[0m`;
   if (line.startsWith('-')) return `\x1b[31m${line}\x1b[0m`;

@@ -24,6 +24,7 @@ import { EXERCISES, findExercise } from './exercises/registry.ts';
 import { applySolution, copyTree, removeTree } from './exercises/trees.ts';
 import { parseTarget } from './testing/compare.ts';
 import type { Target } from './testing/wire.ts';
+import { paint, stopQuietlyOnEpipe } from './cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Ignored by git: which hints were shown, which exercises passed. */
@@ -36,14 +37,7 @@ const usage = [
   '       npm run exercise -- prove [ID ...]',
 ].join('\n');
 
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
-
-// A reader that stops early (`| head`) closes the pipe: stop printing, keep the exit status.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+stopQuietlyOnEpipe();
 
 interface State {
   hintsShown: Record<string, number>;

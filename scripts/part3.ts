@@ -18,7 +18,8 @@
  * way, and runs `node` on the JavaScript with stdio inherited and signals
  * passed on. The steps fork themselves with `execArgv: []`: no loader.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path, { basename, dirname, join, relative, resolve as resolvePath, type PlatformPath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -59,6 +60,21 @@ const TAKES_APP = new Set(['3h', '3i']);
 
 /** Options of the programs that take a value, so that the application spec can be told from an option's value. */
 const VALUE_OPTIONS = ['port', 'host', 'sleep', 'busy', 'max-children', 'workers', 'schedule', 'max-clients', 'max-conns', 'timeout'];
+
+/**
+ * The port in the banner every course server prints on stdout ("Serving HTTP on port 8888 ...").
+ * Resolves with it; rejects with `failure(exit code)` when the process exits first.
+ */
+export function bannerPort(child: ChildProcess, failure: (code: number | null) => Error): Promise<number> {
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const match = /Serving HTTP on port (\d+)/.exec(line);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(failure(code)));
+  });
+}
 
 /** Accepts `3c`, `webserver3c`, `part3/webserver3c.ts`, `client`, `baseline`. */
 export function programName(name: string): string | undefined {

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RESPONSE } from '../part1/webserver1.ts';
 import { changed, groupByResponse, record, showChange, startFor } from './testing/record.ts';
 import { loadTranscripts } from './testing/transcripts.ts';
+import { runNode } from './testing/running-steps.ts';
 
 const script = fileURLToPath(new URL('./record.ts', import.meta.url));
 const real = (part: number) => fileURLToPath(new URL(`../part${part}/transcripts`, import.meta.url));
@@ -26,14 +25,8 @@ function copyOf(part: number): string {
 }
 
 /** Runs `npm run record -- ARGS` as a child process and resolves with its exit code and output. */
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode(['--import', 'tsx', script, ...args], { env: { NO_COLOR: '1' } });
 }
 
 describe('npm run record, on a copy of part1/transcripts', () => {

@@ -25,14 +25,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { changed, record, showChange, type RecordOptions } from './testing/record.ts';
 import { loadTranscripts, type TranscriptEntry } from './testing/transcripts.ts';
+import { paint } from './cli.ts';
 
 const usage = [
   'usage: npm run record -- PART NAME [NAME ...] [--check] [--step S] [--app-step S] [--dir DIR]',
   '       npm run record -- PART --all [--check] ...        (PART: part1, part2 or part3)',
 ].join('\n');
 
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
 
 /**
  * A transcript just added to transcripts.json has no response file yet:

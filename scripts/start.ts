@@ -14,12 +14,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildSite, describeBuild, REPO_ROOT, summarizeWarnings } from './site/build.ts';
 import { findParts, formatProblem } from './site/lessons.ts';
-import { buildApplication, buildProgram } from './part3.ts';
+import { bannerPort, buildApplication, buildProgram } from './part3.ts';
 
 /** The site's port: not the parts' 8888, so a student can keep both open. */
 export const SITE_PORT = 8000;
@@ -61,18 +60,11 @@ async function startPool(port: number, host: string): Promise<{ port: number; st
   const pool = spawn(process.execPath, [server, app, '--port', String(port), '--host', host, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
   let stderr = '';
   pool.stderr!.on('data', (chunk) => (stderr += chunk));
-  const lines = createInterface({ input: pool.stdout! });
-  const actual = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const match = /Serving HTTP on port (\d+)/.exec(line);
-      if (match) resolve(Number(match[1]));
-    });
-    pool.once('exit', () =>
-      reject(new Error(/EADDRINUSE|already in use/.test(stderr)
-        ? `Port ${port} is already in use: is the site already running in another terminal? Stop it, or pick another port: npm start -- --port ${port + 1}`
-        : `The site's server did not start:\n${stderr.trim()}`)),
-    );
-  });
+  const actual = await bannerPort(pool, () =>
+    new Error(/EADDRINUSE|already in use/.test(stderr)
+      ? `Port ${port} is already in use: is the site already running in another terminal? Stop it, or pick another port: npm start -- --port ${port + 1}`
+      : `The site's server did not start:\n${stderr.trim()}`),
+  );
   pool.stderr!.pipe(process.stderr); // from now on, the pool's own messages (a worker replaced, ...)
   pool.stdout!.resume();
   pool.on('exit', (code) => process.exit(code ?? 1));

@@ -1,11 +1,10 @@
-import { once } from 'node:events';
-import { spawn } from 'node:child_process';
 import type { AddressInfo, Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { listen, RESPONSE } from '../part1/webserver1.ts';
 import { visible } from './testing/wire.ts';
 import { startGateway } from './testing/servers.ts';
+import { runNode } from './testing/running-steps.ts';
 import { sized } from '../part2/apps/hello.ts';
 
 const script = fileURLToPath(new URL('./telnet.ts', import.meta.url));
@@ -19,15 +18,8 @@ beforeEach(async () => {
 afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 /** Runs the telnet script with `input` on its stdin; resolves with its exit code, stdout and stderr. */
-async function telnet(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  child.stdin.end(input);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+function telnet(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode(['--import', 'tsx', script, ...args], { input });
 }
 
 it('sends each line with CRLF and shows the response with CR and LF visible', async () => {

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { benchTable, chart, readResults, type BenchResults } from './bench-figures.ts';
+import { benchTable, chart, readResults, type BenchResults, type Figures } from './bench-figures.ts';
+
+/** One model's figures for a table test: 1,000 requests/s, p50 1 ms, p99 2 ms, 10 MiB, 1 process, unless `fields` says otherwise. */
+function model(name: string, fields: Partial<Figures> = {}): Figures {
+  return { name, about: name, keepAlive: false, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond: 1000, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1, ...fields };
+}
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,13 +33,13 @@ describe('bench figures', () => {
     expect(chart(results)).toContain('10/s · p99 2.0 ms</text>');
   });
   it('with the Python loop measured, shows each model as a multiple of it and of node:http', () => {
-    const model = (name: string, about: string, requestsPerSecond: number) => ({ name, about, keepAlive: false, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1 });
+    const named = (name: string, about: string, requestsPerSecond: number) => model(name, { about, requestsPerSecond });
     const results: BenchResults = {
       date: 'd',
       machine: '2 × CPU, 8 GiB, Node v24.0.0',
       concurrency: 50,
       rounds: 3,
-      figures: [model('part1', 'Part 1', 9000), model('node:http', 'node:http', 12000), model('python', 'Python loop', 18000)],
+      figures: [named('part1', 'Part 1', 9000), named('node:http', 'node:http', 12000), named('python', 'Python loop', 18000)],
     };
     expect(benchTable(results).split('\n').slice(0, 4)).toEqual([
       'model        req/s  × Python  × node:http  p50 ms  p99 ms  failed  peak MiB  processes',
@@ -46,12 +51,12 @@ describe('bench figures', () => {
   });
 
   it('sets 3a beside the Python loop with its own backlog, listen(5), and says so', () => {
-    const model = (name: string, about: string, requestsPerSecond: number) => ({ name, about, keepAlive: false, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1 });
+    const named = (name: string, about: string, requestsPerSecond: number) => model(name, { about, requestsPerSecond });
     const results: BenchResults = {
       date: 'd',
       machine: 'm',
       concurrency: 50,
-      figures: [model('3a', '3a', 3000), model('node:http', 'node:http', 12000), model('python', 'Python loop', 18000), model('python-5', 'Python, listen(5)', 2000)],
+      figures: [named('3a', '3a', 3000), named('node:http', 'node:http', 12000), named('python', 'Python loop', 18000), named('python-5', 'Python, listen(5)', 2000)],
     };
     const lines = benchTable(results).split('\n');
     expect(lines[1]).toBe('3a                  3000     1.50*         0.25     1.0     2.0       0        10          1');
@@ -60,12 +65,12 @@ describe('bench figures', () => {
   });
 
   it('sets a keep-alive model beside node:http with keep-alive, and says so', () => {
-    const model = (name: string, requestsPerSecond: number, keepAlive: boolean) => ({ name, about: name, keepAlive, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1 });
+    const rated = (name: string, requestsPerSecond: number, keepAlive: boolean) => model(name, { requestsPerSecond, keepAlive });
     const results: BenchResults = {
       date: 'd',
       machine: 'm',
       concurrency: 50,
-      figures: [model('node:http', 10000, false), model('python', 20000, false), model('node:http keep-alive', 40000, true), model('part2b keep-alive', 30000, true)],
+      figures: [rated('node:http', 10000, false), rated('python', 20000, false), rated('node:http keep-alive', 40000, true), rated('part2b keep-alive', 30000, true)],
     };
     const lines = benchTable(results).split('\n');
     expect(lines[3]).toBe('node:http keep-alive  40000      2.00        1.00†     1.0     2.0       0        10          1');
@@ -74,8 +79,8 @@ describe('bench figures', () => {
   });
 
   it('shows the CPU time a request, of server and load generator, when the figures have it', () => {
-    const model = (name: string, serverCpuUs: number | null, clientCpuUs: number | null) => ({ name, about: name, keepAlive: false, ok: 1, failed: {}, elapsedMs: 1, requestsPerSecond: 1000, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 1, serverCpuUs, clientCpuUs });
-    const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [model('3i', 45.6, 60.2), model('part1', null, null)] };
+    const timed = (name: string, serverCpuUs: number | null, clientCpuUs: number | null) => model(name, { serverCpuUs, clientCpuUs });
+    const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [timed('3i', 45.6, 60.2), timed('part1', null, null)] };
     const lines = benchTable(results).split('\n');
     expect(lines[0]).toBe('model  req/s  × 3i  p50 ms  p99 ms  failed  peak MiB  processes  server µs  client µs');
     expect(lines[1]).toBe('3i      1000  1.00     1.0     2.0       0        10          1         46         60');
@@ -84,8 +89,7 @@ describe('bench figures', () => {
   });
 
   it('shows only the groups of columns asked for, in their usual order', () => {
-    const model = { name: '3i', about: '3i', keepAlive: false, ok: 1, failed: { timeout: 2 }, elapsedMs: 1, requestsPerSecond: 1000, p50: 1, p99: 2, peakRssMiB: 10, peakProcesses: 3, serverCpuUs: 45.6, clientCpuUs: 60.2 };
-    const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [model] };
+    const results: BenchResults = { date: 'd', machine: 'm', concurrency: 50, figures: [model('3i', { failed: { timeout: 2 }, peakProcesses: 3, serverCpuUs: 45.6, clientCpuUs: 60.2 })] };
     const lines = benchTable(results, ['cpu', 'rate']).split('\n');
     expect(lines.slice(0, 2)).toEqual(['model  req/s  server µs  client µs', '3i      1000         46         60']);
     expect(benchTable(results, ['failed']).split('\n').slice(0, 2)).toEqual(['model  failed', '3i          2']);

@@ -30,14 +30,14 @@
  * A script, not a test: run it on a quiet machine, and read ratios, not
  * absolute numbers.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.ts';
+import { startServer } from './server.ts';
 import { cpuTimeOf, INSPECTOR, memoryOf, processTree } from '../testing/processes.ts';
 import { benchTable, chart, type BenchResults, type Figures } from './bench-figures.ts';
 import { buildApplication, buildProgram, bundle, REPO_ROOT } from '../part3.ts';
@@ -80,23 +80,8 @@ const MODELS: Model[] = [
   { name: '3i keep-alive', about: '3i: pre-forked pool, keep-alive', command: async () => [await buildProgram('3i'), await buildApplication('hello:sized'), '--quiet'], keepAlive: true, requests: 40_000, durationMs: 8_000 },
 ];
 
-/** Starts a server, waits for the port in its banner, and returns it with its process. */
-async function start(args: string[], program = process.execPath): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(program, [...args, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const match = /Serving HTTP on port (\d+)/.exec(line);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code} before serving`)));
-  });
-  child.stdout!.resume(); // keep draining its log, or a busy server blocks on a full pipe
-  return { child, port };
-}
-
 async function measure(model: Model): Promise<Figures> {
-  const { child, port } = await start(await model.command(), model.program);
+  const { child, port } = await startServer(await model.command(), model.program);
   let peakRss = 0;
   let peakProcesses = 0;
   // Without /proc or ps (Windows) there is nothing to sample: the figures say null, not 0.

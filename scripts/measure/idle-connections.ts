@@ -14,35 +14,20 @@
  *   3h closes after every response, so it holds nothing; 2b and 3i keep the connections.
  * Linux or macOS (it reads the process tree); prints a table.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { INSPECTOR, processTree } from '../testing/processes.ts';
 import { buildApplication, buildProgram, bundle } from '../part3.ts';
 import { sample, type Peaks } from './tree-memory.ts';
+import { startServer } from './server.ts';
 
 const MODELS: Array<{ name: string; command: () => Promise<string[]> }> = [
   { name: '2b: one process', command: async () => [await bundle('part2/webserver2b.ts'), await buildApplication('hello:sized'), '--quiet'] },
   { name: '3h: a child per connection', command: async () => [await buildProgram('3h'), await buildApplication('hello:sized'), '--quiet'] },
   { name: '3i: a pool of 2 workers', command: async () => [await buildProgram('3i'), await buildApplication('hello:sized'), '--quiet', '--workers', '2'] },
 ];
-
-/** Starts a server and waits for the port in its banner. */
-async function start(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...args, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const match = /Serving HTTP on port (\d+)/.exec(line);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code} before serving`)));
-  });
-  child.stdout!.resume();
-  return { child, port };
-}
 
 /** Opens a connection; with `request`, sends it and resolves once a whole response is in. */
 async function open(port: number, request?: Buffer): Promise<Socket> {
@@ -108,7 +93,7 @@ async function main(): Promise<void> {
   console.log('and how long one more client waits for an answer meanwhile');
   console.log(`${'model'.padEnd(28)} ${'idle, before a request'.padStart(32)} ${'idle, after a response'.padStart(32)}`);
   for (const model of MODELS) {
-    const { child, port } = await start(await model.command());
+    const { child, port } = await startServer(await model.command());
     try {
       const idle = await measureIdle(child, port, 0);
       const before = await measureIdle(child, port, count);

@@ -151,12 +151,26 @@ export function openClient(target: Target, request?: Buffer): TimedClient {
 
 /** Runs part3/client3.ts (bundled) with `args` and resolves with its output once it has exited. */
 export async function runClient3(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = await built('client', buildProgram);
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return runNode([await built('client', buildProgram), ...args]);
+}
+
+/**
+ * Runs this Node with `args` (a script and its arguments; `--import tsx` first for a .ts one) and
+ * resolves with its exit code and what it printed, once it has exited. `input` goes to its stdin
+ * (else it has none); `closeStdout` plays a reader that has already gone (`| true`).
+ */
+export async function runNode(
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; closeStdout?: boolean } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const stdin = options.input === undefined ? 'ignore' : 'pipe';
+  const child = spawn(process.execPath, args, { stdio: [stdin, 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  if (options.closeStdout) child.stdout!.destroy();
+  else child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  if (options.input !== undefined) child.stdin!.end(options.input);
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr };
 }
