@@ -85,12 +85,14 @@ async function measure(model: Model): Promise<Figures> {
   let peakRss = 0;
   let peakProcesses = 0;
   // Without /proc or ps (Windows) there is nothing to sample: the figures say null, not 0.
-  const sampler = setInterval(() => {
+  const sample = () => {
     if (!INSPECTOR) return;
     const tree = processTree(child.pid!);
     peakProcesses = Math.max(peakProcesses, tree.length);
     peakRss = Math.max(peakRss, tree.reduce((sum, process) => sum + (memoryOf(process.pid)?.rss ?? 0), 0));
-  }, 100);
+  };
+  // Every 100 ms, and once at the end of the load: a fast model can finish before the first tick.
+  const sampler = setInterval(sample, 100);
   try {
     // A short warm-up, so that V8 has compiled the hot paths before we count.
     await runLoad({ host: '127.0.0.1', port, path: '/hello', concurrency: 4, requests: 200, durationMs: 2000, keepAlive: model.keepAlive });
@@ -99,6 +101,7 @@ async function measure(model: Model): Promise<Figures> {
     const result = await runLoad({ host: '127.0.0.1', port, path: '/hello', concurrency: CONCURRENCY, requests: model.requests, durationMs: model.durationMs, keepAlive: model.keepAlive });
     const client = process.cpuUsage(clientBefore);
     const serverAfter = treeCpu(child.pid!);
+    sample();
     const perRequest = (us: number | undefined) => (us === undefined || result.ok === 0 ? null : us / result.ok);
     const serverCpuUs = perRequest(serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore);
     const clientCpuUs = perRequest(INSPECTOR === 'proc' ? client.user + client.system : undefined);
