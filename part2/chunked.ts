@@ -10,14 +10,33 @@
  */
 import type { Headers } from './gateway.ts';
 import { HttpError } from './http-error.ts';
+import { parseField, stripOws, TOKEN } from './http.ts';
 
-/** The codings a request's Transfer-Encoding fields list, lower case, in order. */
+/**
+ * The codings a request's Transfer-Encoding fields list, lower case, in order; empty list
+ * elements are skipped (RFC 9110 §5.6.1). Only SP and HTAB are stripped around each (OWS).
+ * @throws HttpError 400 for a field that lists no coding, or a coding that is not a token
+ *   (RFC 9112 §6.1: `transfer-coding = token *( OWS ";" OWS transfer-parameter )`): `\xa0chunked`
+ *   is no coding at all, so it is malformed (400), not a coding we do not implement (501).
+ */
 function codings(headers: Headers): string[] {
-  return headers
-    .filter(([name]) => name.toLowerCase() === 'transfer-encoding')
+  const fields = headers.filter(([name]) => name.toLowerCase() === 'transfer-encoding');
+  const list = fields
     .flatMap(([, value]) => value.split(','))
-    .map((coding) => coding.trim().toLowerCase())
+    .map((coding) => stripOws(coding).toLowerCase())
     .filter((coding) => coding !== '');
+  if (fields.length > 0 && list.length === 0) {
+    // llhttp's test/request/transfer-encoding.md, "Empty Transfer-Encoding": a front may frame it.
+    throw new HttpError(400, 'a Transfer-Encoding field that lists no coding (RFC 9112 §6.1)');
+  }
+  const malformed = list.find(
+    (coding) => !TOKEN.test(coding.split(';')[0]!.replace(/[ \t]+$/, '')),
+  );
+  if (malformed !== undefined) {
+    const reason = `the transfer coding ${JSON.stringify(malformed)} is not a token`;
+    throw new HttpError(400, `${reason} (RFC 9112 §6.1, RFC 9110 §5.6.3)`);
+  }
+  return list;
 }
 
 // #region transfer-coding
@@ -46,8 +65,22 @@ export function isChunked(version: string, headers: Headers): boolean {
 }
 // #endregion
 
-/** RFC 9112 §7.1: chunk-size [ chunk-ext ]; an extension is `;name` or `;name=value`. */
-const CHUNK_LINE = /^([0-9A-Fa-f]{1,15})((?:[ \t]*;[^\x00-\x08\x0a-\x1f\x7f]*)?)$/;
+// #region chunk-line
+/** RFC 9110 §5.6.4: a quoted-string, each `\` quoting the next octet; DQUOTE to DQUOTE. */
+const QUOTED_STRING = /"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"/;
+/** RFC 9112 §7.1.1: `BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ]`; a name, always. */
+const CHUNK_EXT = new RegExp(
+  `[ \\t]*;[ \\t]*${TOKEN.source.slice(1, -1)}` +
+    `(?:[ \\t]*=[ \\t]*(?:${TOKEN.source.slice(1, -1)}|${QUOTED_STRING.source}))?`,
+);
+/**
+ * RFC 9112 §7.1: `chunk-size [ chunk-ext ] CRLF`, the size 1*HEXDIG (at most 15 digits: below
+ * 2^53, so a Number holds it exactly). Nothing else: `2;` (no name, llhttp's "No extension after
+ * semicolon") and an unbalanced quote (`5;a="abc";b="def; ghi`, llhttp's "Unbalanced chunk
+ * extensions quoting") are what the "funky chunks" research used to make two parsers disagree.
+ */
+const CHUNK_LINE = new RegExp(`^([0-9A-Fa-f]{1,15})(?:${CHUNK_EXT.source})*$`);
+// #endregion
 
 type State = 'size' | 'data' | 'data-end' | 'trailer' | 'done';
 
@@ -87,7 +120,12 @@ export class ChunkedDecoder {
     let data = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
     this.pending = Buffer.alloc(0);
     while (data.length > 0 && this.state !== 'done') {
-      const used = this.state === 'data' ? this.takeData(data) : this.takeLine(data);
+      const used =
+        this.state === 'data'
+          ? this.takeData(data)
+          : this.state === 'data-end'
+            ? this.takeDataEnd(data)
+            : this.takeLine(data);
       if (used === 0) {
         this.pending = data; // a line not yet whole: keep it for the next bytes
         return undefined;
@@ -119,7 +157,6 @@ export class ChunkedDecoder {
     }
     const line = data.subarray(0, lf - 1).toString('latin1');
     if (this.state === 'size') this.sizeLine(line);
-    else if (this.state === 'data-end') this.dataEnd(line);
     else this.trailerLine(line, lf + 1);
     return lf + 1;
   }
@@ -130,7 +167,7 @@ export class ChunkedDecoder {
       const expected = 'expected a size in hex, then CRLF (RFC 9112 §7.1)';
       throw new HttpError(400, `malformed chunk size line ${JSON.stringify(line)}: ${expected}`);
     }
-    const size = parseInt(match[1]!, 16); // the extensions in match[2] are ignored (§7.1.1)
+    const size = parseInt(match[1]!, 16); // the extensions are ignored (§7.1.1)
     if (this.bodyBytes + size > this.maxBodyBytes) {
       throw new HttpError(413, `the request body is larger than ${this.maxBodyBytes} bytes`);
     }
@@ -138,12 +175,19 @@ export class ChunkedDecoder {
     this.state = size === 0 ? 'trailer' : 'data';
   }
 
-  private dataEnd(line: string): void {
-    if (line !== '') {
+  /**
+   * §7.1: chunk data is followed by exactly CRLF. Checked byte by byte, so a chunk longer than
+   * its size line says is refused at its first extra byte, not after a line's worth of waiting.
+   * Returns how many bytes it used (0: the LF has not come yet).
+   */
+  private takeDataEnd(data: Buffer): number {
+    if (data[0] !== 0x0d || (data.length > 1 && data[1] !== 0x0a)) {
       const reason = 'a chunk is longer than its size line says, or lacks its CRLF';
       throw new HttpError(400, `${reason} (RFC 9112 §7.1)`);
     }
+    if (data.length === 1) return 0; // the CR alone: keep it until the LF comes
     this.state = 'size';
+    return 2;
   }
 
   private trailerLine(line: string, length: number): void {
@@ -153,8 +197,10 @@ export class ChunkedDecoder {
       this.state = 'done';
       return;
     }
-    // §7.1.2: a trailer field has the syntax of a header field; checked, then dropped.
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*$/.test(line)) {
+    // §7.1.2: a trailer field has the syntax of a header field (parseField); checked, then dropped.
+    try {
+      parseField(line);
+    } catch {
       throw new HttpError(400, `malformed trailer field ${JSON.stringify(line)} (RFC 9112 §7.1.2)`);
     }
   }

@@ -18,6 +18,36 @@ import {
 /** No bytes; shared, as a Buffer of length 0 cannot change. */
 const EMPTY = Buffer.alloc(0);
 
+// #region deadlines
+/**
+ * The most a request head may take, in ms, from its first byte to its blank line, however its
+ * bytes trickle; then 408. REQUEST_TIMEOUT_MS bounds a silence, and every byte starts it again:
+ * a slowloris client (one byte every few seconds, on many connections) would hold each for as
+ * long as 8 KiB take at that pace, about 2 h at 1 B/s. 60 s, node:http's headersTimeout: a
+ * person typing a request into telnet finishes well within it.
+ */
+export const HEAD_TIMEOUT_MS = 60_000;
+/**
+ * The most a request body may take, in ms, from the end of its head: this, plus its length at
+ * MIN_BODY_BYTES_PER_SECOND (a chunked body: the largest we accept, as its length is unknown).
+ * 30 s, as REQUEST_TIMEOUT_MS: room for a client that waits, then sends (100 Continue).
+ */
+export const BODY_TIMEOUT_MS = 30_000;
+/**
+ * The slowest a body may arrive, in bytes per second, on average: 16 KiB/s (128 kbit/s), below a
+ * poor mobile uplink. 1 MiB (MAX_BODY_BYTES) may take 30 s + 64 s. Apache's mod_reqtimeout
+ * works so too (a time, extended by a minimum rate); its MinRate is lower, for dial-up.
+ */
+export const MIN_BODY_BYTES_PER_SECOND = 16 * 1024;
+// #endregion
+
+/** The total deadlines a request's head and body get, in ms; tests make them short. */
+export interface Deadlines {
+  headTimeoutMs?: number | undefined;
+  bodyTimeoutMs?: number | undefined;
+  minBodyBytesPerSecond?: number | undefined;
+}
+
 // #region request-decoder
 /**
  * Collects one request from a connection's bytes, however they arrive (a byte at a time from
@@ -59,13 +89,14 @@ export class RequestDecoder {
     this.rest = chunk;
     // Written out rather than spread, and no new Buffer for an empty body: this runs once a
     // request, and the profile of webserver2b.ts under load showed both.
-    const { method, target, version, headers, head } = this.head!;
+    const { method, target, version, headers, head, bareLf } = this.head!;
     const body =
       this.bodyBytes === 0
         ? EMPTY
         : this.body.length === 1
           ? this.body[0]!
           : Buffer.concat(this.body);
+    if (bareLf) return { method, target, version, headers, head, bareLf, body };
     return { method, target, version, headers, head, body };
   }
 
@@ -85,7 +116,8 @@ export class RequestDecoder {
       this.chunked = new ChunkedDecoder(maxBodyBytes, maxHeadBytes);
     }
     if (this.contentLength > maxBodyBytes) {
-      throw new HttpError(413, `the request body is larger than ${maxBodyBytes} bytes`);
+      const unread = this.contentLength - (this.received.length - end); // still to come
+      throw new HttpError(413, `the request body is larger than ${maxBodyBytes} bytes`, unread);
     }
     this.head = head;
     return whole ? EMPTY : this.received.subarray(end); // what came after the head starts the body
@@ -107,6 +139,17 @@ export class RequestDecoder {
     return { ...this.head!, headers, body: Buffer.concat(chunks) };
   }
   // #endregion
+  /** Where the request stands: no byte yet, in its head, or in its body. */
+  get stage(): 'none' | 'head' | 'body' {
+    if (this.head) return 'body';
+    return this.received.length === 0 ? 'none' : 'head';
+  }
+
+  /** The most body bytes still due: what Content-Length says, or the limit for chunks. */
+  get bodyBytesDue(): number {
+    return this.chunked ? this.limits.maxBodyBytes : this.contentLength;
+  }
+
   /** True once, after a head whose client waits for {@link CONTINUE} (RFC 9110 §10.1.1). */
   takeContinue(): boolean {
     const due = this.continueDue;
@@ -131,6 +174,44 @@ export class RequestDecoder {
     return new HttpError(400, head ? `${where} Content-Length announced` : where);
   }
 }
+
+// #region request-deadline
+/**
+ * The total deadline of the request a decoder is reading: HEAD_TIMEOUT_MS from its first byte,
+ * then a new one for its body from the end of its head. A server calls follow() after the bytes
+ * it pushes, and clear() once the request is whole; `expire` gets the 408 to answer.
+ */
+export class RequestDeadline {
+  private timer: NodeJS.Timeout | undefined;
+  private stage: 'none' | 'head' | 'body' = 'none';
+
+  constructor(
+    private readonly deadlines: Deadlines,
+    private readonly expire: (error: HttpError) => void,
+  ) {}
+
+  /** Arms the timer for where `decoder` stands, unless it is armed for that already. */
+  follow(decoder: RequestDecoder): void {
+    if (decoder.stage === this.stage) return;
+    this.clear();
+    this.stage = decoder.stage;
+    if (this.stage === 'none') return;
+    const { headTimeoutMs = HEAD_TIMEOUT_MS, bodyTimeoutMs = BODY_TIMEOUT_MS } = this.deadlines;
+    const rate = this.deadlines.minBodyBytesPerSecond ?? MIN_BODY_BYTES_PER_SECOND;
+    const bodyMs = bodyTimeoutMs + Math.ceil((decoder.bodyBytesDue * 1000) / rate);
+    const [what, ms] = this.stage === 'head' ? ['head', headTimeoutMs] : ['body', bodyMs];
+    const reason = `the request ${what} took longer than ${ms} ms in all`;
+    this.timer = setTimeout(() => this.expire(new HttpError(408, reason)), ms);
+  }
+
+  /** Stops the timer: the request is whole, refused, or the connection gone. */
+  clear(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stage = 'none';
+  }
+}
+// #endregion
 
 /**
  * Index just past the blank line that ends a request head, or -1 if it has not arrived. A line ends

@@ -20,7 +20,7 @@ import {
   type Write,
 } from './gateway.ts';
 import { encodeChunk, LAST_CHUNK } from './chunked.ts';
-import { httpDate, HttpError, responseHead, statusLine, type Request } from './http.ts';
+import { httpDate, HttpError, responseHead, statusLine, stripOws, type Request } from './http.ts';
 
 /** The Server header field we add when the application sends none. */
 export const SERVER_SOFTWARE = 'GatewayServer/0.2';
@@ -37,6 +37,29 @@ export const LINGER_MS = 2_000;
  * client that sends more after our answer is not reading it; it gets a reset (RST).
  */
 export const LINGER_BYTES = 256 * 1024;
+// #region slow-and-greedy
+/**
+ * After refusing a body whose length the client announced (a 413 for its Content-Length), how
+ * many of its bytes at most we read and drop, 32 MiB. A client that sends no `Expect:
+ * 100-continue` (Python's http.client, most scripts) writes its whole body before it reads; were
+ * we to close with its bytes unread, the kernel would send RST and destroy the 413 before it is
+ * read (RFC 9112 §9.6). Dropped as they come: memory stays flat. A larger body gets the reset.
+ */
+export const MAX_DISCARD_BYTES = 32 * 1024 * 1024;
+/**
+ * ... and how long at most, in ms, in all: 30 s, nginx's lingering_time; 32 MiB at 1 MiB/s.
+ * A client that trickles its refused body cannot stretch it.
+ */
+export const MAX_DISCARD_MS = 30_000;
+/**
+ * How long one write may wait for the client to read, in ms: while Node holds bytes the kernel
+ * could not take ('drain' not yet come), and while the last bytes go out before the close. A
+ * client that pipelines requests and never reads their answers would otherwise hold its
+ * connection for ever; then we reset it. 60 s, nginx's send_timeout: a phone that walks through
+ * a tunnel can come back within it.
+ */
+export const SEND_TIMEOUT_MS = 60_000;
+// #endregion
 
 /** What a handler needs from the server's options. */
 export interface HandlerSettings {
@@ -46,6 +69,8 @@ export interface HandlerSettings {
   errors: (text: string) => void;
   /** The Date field's value, e.g. from {@link dateSource}. */
   date: () => string;
+  /** See {@link SEND_TIMEOUT_MS}; tests make it short. */
+  sendTimeoutMs?: number | undefined;
 }
 
 // #region response-handler
@@ -66,6 +91,7 @@ export class ResponseHandler {
   private unsent = -1; // body bytes the Content-Length still owes; -1 without one
   private bodyLog = ''; // the start of the body, for the `> ` log
   clientStillSending = false; // bytes came after the request: close() must linger
+  private closeRequested = false; // the application asked for the close (requestClose)
   private readonly isHead: boolean;
 
   constructor(
@@ -91,9 +117,11 @@ export class ResponseHandler {
       throw new InterfaceError('PEP 3333 start_response: called a second time without exc_info');
     }
     checkStatus(status);
-    checkHeaders(headers);
+    const kept = withoutConnectionClose(headers);
+    if (kept !== headers) this.requestClose();
+    checkHeaders(kept);
     this.status = status;
-    this.headers = [...headers];
+    this.headers = [...kept];
     return this.write;
   };
 
@@ -120,7 +148,7 @@ export class ResponseHandler {
       : this.sendHead(body);
     // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client
     // leaving).
-    return flushed ? undefined : waitForDrain(this.connection);
+    return flushed ? undefined : waitForDrain(this.connection, this.settings.sendTimeoutMs);
   }
 
   /**
@@ -157,8 +185,20 @@ export class ResponseHandler {
     if (!this.headersSent) this.sendHead(undefined, true);
     if (this.bodyLog) logLines(this.settings.log, '> ', this.bodyLog);
     if (this.keepAlive && this.unsent > 0) this.keepAlive = false; // the body fell short
-    if (!this.keepAlive) return closeConnection(this.connection, this.clientStillSending);
-    if (this.chunked) this.connection.write(LAST_CHUNK);
+    if (this.keepAlive && this.chunked) this.connection.write(LAST_CHUNK);
+    if (this.keepAlive && !this.closeRequested) return;
+    // After an application's close, the next pipelined request may be arriving: linger.
+    const linger = this.clientStillSending || this.closeRequested;
+    closeConnection(this.connection, linger, { sendTimeoutMs: this.settings.sendTimeoutMs });
+  }
+
+  /**
+   * The application asks for the connection to close after this response (node:http's
+   * `Connection: close`, RFC 9112 §9.6): said in the head if it has not gone out yet.
+   */
+  requestClose(): void {
+    this.closeRequested = true;
+    if (!this.headersSent) this.keepAlive = false;
   }
   // #endregion
 
@@ -189,9 +229,27 @@ export class ResponseHandler {
   // #endregion
 }
 
-function waitForDrain(connection: Socket): Promise<void> {
+/** Until 'drain' (or the close); after `timeoutMs` (SEND_TIMEOUT_MS) the client is reset. */
+/**
+ * `headers` without an application's `Connection: close`, or `headers` itself if it has none.
+ * PEP 3333 forbids an application hop-by-hop fields (checkHeaders), but node:http lets a handler
+ * ask for the close so, and frameworks do (Fastify with its 400s): apps/node-http.ts passes that
+ * one on, and the server honours it (RFC 9112 §9.6). Any other Connection field still fails.
+ */
+function withoutConnectionClose(headers: Headers): Headers {
+  if (!Array.isArray(headers)) return headers; // checkHeaders says what is wrong
+  const isClose = (field: unknown) =>
+    Array.isArray(field) &&
+    String(field[0]).toLowerCase() === 'connection' &&
+    stripOws(String(field[1])).toLowerCase() === 'close';
+  return headers.some(isClose) ? headers.filter((field) => !isClose(field)) : headers;
+}
+
+function waitForDrain(connection: Socket, timeoutMs = SEND_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve) => {
+    const timer = setTimeout(() => connection.destroy(), timeoutMs); // 'close' follows
     const done = () => {
+      clearTimeout(timer);
       connection.off('drain', done);
       connection.off('close', done);
       resolve();
@@ -212,24 +270,41 @@ function waitForDrain(connection: Socket): Promise<void> {
  * and keep reading and dropping first, at most LINGER_MS and LINGER_BYTES
  * (RFC 9112 §9.6, "lingering close", as nginx does).
  */
-export function closeConnection(connection: Socket, linger: boolean): void {
+export function closeConnection(
+  connection: Socket,
+  linger: boolean,
+  { unreadBytes = 0, sendTimeoutMs = SEND_TIMEOUT_MS } = {},
+): void {
   if (connection.destroyed) return; // the client reset: nothing left to close
-  if (linger) return lingeringClose(connection);
+  if (linger) return lingeringClose(connection, unreadBytes);
   // A small write completes at once (the kernel copied it): nothing is left in Node's buffer.
-  if (connection.writableLength === 0) connection.destroy();
-  else connection.end().once('finish', () => connection.destroy()); // a large one: wait for it
+  if (connection.writableLength === 0) return void connection.destroy();
+  // A large one: wait for it, at most SEND_TIMEOUT_MS: a client that does not read is reset.
+  destroyAfter(connection, sendTimeoutMs);
+  connection.end().once('finish', () => connection.destroy());
 }
 
-/** FIN now; read and drop until the client's FIN (then Node closes), LINGER_MS or LINGER_BYTES. */
-function lingeringClose(connection: Socket): void {
+/**
+ * FIN now; read and drop until the client's FIN (then Node closes), LINGER_MS or LINGER_BYTES;
+ * after a refused body of `unreadBytes` announced bytes, up to MAX_DISCARD_BYTES more of them
+ * within MAX_DISCARD_MS, so that a client writing its whole body first still reads our answer.
+ */
+function lingeringClose(connection: Socket, unreadBytes: number): void {
+  const discard = Math.min(unreadBytes, MAX_DISCARD_BYTES);
+  const maxBytes = LINGER_BYTES + discard;
   let dropped = 0;
-  const stop = setTimeout(() => connection.destroy(), LINGER_MS);
-  connection.once('close', () => clearTimeout(stop));
+  destroyAfter(connection, discard > 0 ? MAX_DISCARD_MS : LINGER_MS);
   connection.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
-    if (dropped > LINGER_BYTES) connection.destroy();
+    if (dropped > maxBytes) connection.destroy();
   });
   connection.end().resume();
+}
+
+/** Destroys `connection` after `ms` ms, in all, unless it closed before. */
+function destroyAfter(connection: Socket, ms: number): void {
+  const stop = setTimeout(() => connection.destroy(), ms);
+  connection.once('close', () => clearTimeout(stop));
 }
 // #endregion
 
@@ -239,7 +314,8 @@ export function sendError(connection: Socket, error: HttpError, settings: Handle
   logLines(settings.log, '> ', head + body.toString('utf8'));
   if (connection.destroyed) return;
   connection.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
-  closeConnection(connection, true); // a refused request may still be arriving
+  // A refused request may still be arriving: linger, and drop the body it announced.
+  closeConnection(connection, true, { unreadBytes: error.unreadBytes });
 }
 
 /**

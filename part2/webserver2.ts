@@ -34,7 +34,7 @@ import {
   withDefaults,
   type HandlerSettings,
 } from './handler.ts';
-import { RequestDecoder } from './decoder.ts';
+import { RequestDeadline, RequestDecoder, type Deadlines } from './decoder.ts';
 import { CONTINUE, HttpError, type Request } from './http.ts';
 import { DEFAULT_HOST, loadApplication, parseOptions } from './loader.ts';
 
@@ -43,12 +43,15 @@ import { DEFAULT_HOST, loadApplication, parseOptions } from './loader.ts';
 export const MAX_HEAD_BYTES = 8 * 1024;
 /** Largest request body, in bytes; more gets 413. wsgi.input reads a body that has arrived. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** How long a client may be silent while sending its request, in ms; then 408. People type. */
+/**
+ * How long a client may be silent while sending its request, in ms; then 408. People type.
+ * Each byte starts it again: decoder.ts's HEAD_TIMEOUT_MS bounds a head in all.
+ */
 export const REQUEST_TIMEOUT_MS = 30_000;
 // #endregion
 
 /** How a server behaves; every field has a default. */
-export interface ServerOptions {
+export interface ServerOptions extends Deadlines {
   /** Where the `< ` / `> ` request and response lines go. Omit for --quiet. */
   log?: (line: string) => void;
   /** `wsgi.errors`: where application errors and interface violations go. Default: stderr. */
@@ -64,6 +67,8 @@ export interface ServerOptions {
   /** `wsgi.multiprocess`: Part 3's forking servers set it. Default false. */
   multiprocess?: boolean;
   requestTimeoutMs?: number;
+  /** handler.ts's SEND_TIMEOUT_MS. */
+  sendTimeoutMs?: number;
   maxHeadBytes?: number;
   maxBodyBytes?: number;
 }
@@ -171,11 +176,14 @@ export function readRequest(connection: Socket, options: ServerOptions = {}): Pr
   const decoder = new RequestDecoder({ maxHeadBytes, maxBodyBytes });
   const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    // A total deadline for the head, then for the body: a trickle cannot stretch them.
+    const deadline = new RequestDeadline(options, settle);
     function settle(outcome: Request | Error): void {
       connection.off('data', onData);
       connection.off('end', onEnd);
       connection.off('close', onClose);
       connection.setTimeout(0);
+      deadline.clear();
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     }
@@ -188,6 +196,7 @@ export function readRequest(connection: Socket, options: ServerOptions = {}): Pr
       }
       if (decoder.takeContinue()) connection.write(CONTINUE); // RFC 9110 §10.1.1
       if (request) settle(request);
+      else deadline.follow(decoder);
     }
     const onEnd = () => settle(decoder.end()); // the client stopped sending (a half-close)
     const onClose = () => settle(new Error('the client went away'));

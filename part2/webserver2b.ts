@@ -38,8 +38,8 @@ import {
   withDefaults,
   type HandlerSettings,
 } from './handler.ts';
-import { RequestDecoder } from './decoder.ts';
-import { CONTINUE, HttpError, type Limits, type Request } from './http.ts';
+import { RequestDeadline, RequestDecoder, type Deadlines } from './decoder.ts';
+import { CONTINUE, HttpError, stripOws, type Limits, type Request } from './http.ts';
 import { DEFAULT_HOST, loadApplication, parseOptions } from './loader.ts';
 
 // #region limits
@@ -47,7 +47,10 @@ import { DEFAULT_HOST, loadApplication, parseOptions } from './loader.ts';
 export const MAX_HEAD_BYTES = 8 * 1024;
 /** Largest request body, in bytes; more gets 413. wsgi.input reads a body that has arrived. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** How long a client may be silent while sending its request, in ms; then 408. People type. */
+/**
+ * How long a client may be silent while sending its request, in ms; then 408. People type.
+ * Each byte starts it again: decoder.ts's HEAD_TIMEOUT_MS bounds a head in all.
+ */
 export const REQUEST_TIMEOUT_MS = 30_000;
 /**
  * How long a connection may sit idle between two requests, in ms; then we close it quietly
@@ -66,7 +69,7 @@ export const MAX_REQUESTS_PER_CONNECTION = 1000;
 // #endregion
 
 /** How a server behaves; every field has a default. */
-export interface ServerOptions {
+export interface ServerOptions extends Deadlines {
   /** Where the `< ` / `> ` request and response lines go. Omit for --quiet. */
   log?: (line: string) => void;
   /** `wsgi.errors`: where application errors and interface violations go. Default: stderr. */
@@ -82,6 +85,8 @@ export interface ServerOptions {
   /** `wsgi.multiprocess`: Part 3's forking servers set it. Default false. */
   multiprocess?: boolean;
   requestTimeoutMs?: number;
+  /** handler.ts's SEND_TIMEOUT_MS. */
+  sendTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   maxRequestsPerConnection?: number;
   maxHeadBytes?: number;
@@ -193,15 +198,18 @@ export async function handleOneRequest(
 
 /**
  * RFC 9112 §9.3: an HTTP/1.1 connection persists unless `Connection: close`;
- * an HTTP/1.0 one only with `Connection: keep-alive` (RFC 9112 §C.2.2).
+ * an HTTP/1.0 one only with `Connection: keep-alive` (RFC 9112 §C.2.2). A head ended by bare LFs
+ * does not: where it ends frames the next request, and a front that reads bare LF otherwise would
+ * split the stream elsewhere (http.ts checkBareLf).
  */
 export function wantsPersistent(request: Request): boolean {
+  if (request.bareLf) return false;
   let keepAlive = false;
   for (const [name, value] of request.headers) {
     if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
     for (const option of value.toLowerCase().split(',')) {
-      if (option.trim() === 'close') return false;
-      if (option.trim() === 'keep-alive') keepAlive = true;
+      if (stripOws(option) === 'close') return false;
+      if (stripOws(option) === 'keep-alive') keepAlive = true;
     }
   }
   return request.version === 'HTTP/1.1' || keepAlive;
@@ -228,6 +236,9 @@ export class RequestReader {
   private quietIfIdle = false; // on a timeout: close quietly if idle (not the first request)
   private timeoutMs = 0;
   private readonly limits: Limits;
+  // A total deadline for each head and body, running only while a request is awaited: a
+  // pipelined request that waits its turn is not the client's delay.
+  private readonly deadline: RequestDeadline;
   private readonly onData = (chunk: Buffer) => this.push(chunk);
   private readonly onEnd = () => this.settle(this.decoder.end()); // a half-close
   private readonly onClose = () => this.settle(new Error('the client went away'));
@@ -239,6 +250,7 @@ export class RequestReader {
     const maxHeadBytes = options.maxHeadBytes ?? MAX_HEAD_BYTES;
     this.limits = { maxHeadBytes, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES };
     this.decoder = new RequestDecoder(this.limits);
+    this.deadline = new RequestDeadline(options, (error) => this.refuse(error));
     connection.on('data', this.onData);
     connection.on('end', this.onEnd);
     connection.on('close', this.onClose);
@@ -271,6 +283,7 @@ export class RequestReader {
     this.timeoutMs = timeoutMs;
     return new Promise((resolve, reject) => {
       this.waiting = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
+      this.deadline.follow(this.decoder); // bytes of this request may have come already
     });
   }
 
@@ -289,6 +302,7 @@ export class RequestReader {
 
   /** Stops reading: the connection closes after the response being made. */
   stop(): void {
+    this.deadline.clear();
     this.connection.off('data', this.onData);
     this.connection.off('end', this.onEnd);
     this.connection.off('close', this.onClose);
@@ -306,6 +320,7 @@ export class RequestReader {
         this.settle(request);
         if (chunk.length === 0) break;
       }
+      if (this.waiting) this.deadline.follow(this.decoder);
       // RFC 9110 §10.1.1: the client waits for 100 Continue; it goes out at once if no response
       // is being made, else after that response (readRequest), never in its middle.
       if (this.decoder.takeContinue()) {
@@ -313,15 +328,21 @@ export class RequestReader {
         else this.continueDue = true;
       }
     } catch (error) {
-      this.stop(); // a request we refuse: nothing after it is read as a request
-      this.settle(error as Error);
+      this.refuse(error as Error);
     }
+  }
+
+  /** A request we refuse: nothing after it is read as a request. */
+  private refuse(error: Error): void {
+    this.stop();
+    this.settle(error);
   }
 
   /** Hands a request (or why there is none) to whoever waits, else keeps it, in order. */
   private settle(outcome: Request | Error): void {
     const waiting = this.waiting;
     if (waiting) {
+      this.deadline.clear();
       this.waiting = undefined;
       waiting(outcome);
     } else {

@@ -190,7 +190,10 @@ export function toInjectOptions(environ: Environ): InjectOptions {
  * list (each Set-Cookie its own). node:http adds Date, Connection and
  * Transfer-Encoding while it writes the head; those are not here, because our
  * server adds its own. A hop-by-hop field the handler set itself is dropped,
- * with a line on wsgi.errors (PEP 3333 "Other HTTP Features").
+ * with a line on wsgi.errors (PEP 3333 "Other HTTP Features"), except
+ * `Connection: close`: node:http closes the connection after such a response,
+ * and frameworks count on it (Fastify's 400s), so it goes on to our server,
+ * which closes too.
  */
 export function toHeaders(response: Injected, environ: Environ): Headers {
   // Node docs: outgoingMessage.getRawHeaderNames(), since Node 14.17 (missing from @types/node 20).
@@ -198,6 +201,10 @@ export function toHeaders(response: Injected, environ: Environ): Headers {
   const headers: Headers = [];
   for (const name of res.getRawHeaderNames()) {
     const values = [res.getHeader(name) ?? ''].flat();
+    if (isConnectionClose(name, values)) {
+      headers.push([name, 'close']); // the one our server honours (handler.ts)
+      continue;
+    }
     if (HOP_BY_HOP.has(name.toLowerCase())) {
       const field = `${name}: ${values.join(', ')}`;
       environ['wsgi.errors'].write(`fromNodeHttp: dropped the hop-by-hop header field ${field}\n`);
@@ -208,3 +215,9 @@ export function toHeaders(response: Injected, environ: Environ): Headers {
   return headers;
 }
 // #endregion
+
+/** Whether the handler set `Connection: close` (node:http: close after this response). */
+function isConnectionClose(name: string, values: Array<string | number>): boolean {
+  const close = (value: string | number) => /^[ \t]*close[ \t]*$/i.test(String(value));
+  return name.toLowerCase() === 'connection' && values.length === 1 && close(values[0]!);
+}
