@@ -367,7 +367,7 @@ export function logLines(
   if (!log) return;
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   if (lines.at(-1) === '') lines.pop();
-  for (const line of lines) log(`${prefix}${line}`.trimEnd());
+  for (const line of lines) log(`${prefix}${line}`.replace(/[ \t]+$/, '')); // SP and HTAB only
 }
 
 /** After a failure: a 500 while the head has not gone out, else a reset (RST). */
