@@ -9,6 +9,7 @@ import { explainListenError } from './connection.ts';
 
 /** The original's port. Above 1023, so no root is needed to bind it. */
 export const DEFAULT_PORT = 8888;
+/** Only this machine can connect; `--host 0.0.0.0` opens the server to the network. */
 export const DEFAULT_HOST = 'localhost';
 
 /** Where log lines go. The CLI prints them; tests collect them. */

@@ -39,10 +39,11 @@ export const IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * After our response, how long at most we read and drop what a client still
- * sends, in ms, and how many bytes (see {@link lingeringClose}): enough for
- * bytes already on their way; a client that keeps sending is not reading.
+ * sends, in ms (see {@link lingeringClose}): enough for bytes already on their
+ * way; a client that keeps sending is not reading.
  */
 export const LINGER_MS = 2_000;
+/** How many bytes at most we read and drop after our response (see {@link LINGER_MS}). */
 export const LINGER_BYTES = 256 * 1024;
 // #endregion
 
