@@ -7,20 +7,33 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assertSameBytes, exchange, type Target } from '../scripts/testing/wire.ts';
 import { loadTranscripts, replay } from '../scripts/testing/transcripts.ts';
-import { explainListenError, listen, MAX_REQUEST_BYTES, RESPONSE } from './webserver1.ts';
+import { explainListenError, MAX_REQUEST_BYTES } from './connection.ts';
+import * as step1 from './webserver1.ts';
+import * as step1b from './webserver1b.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const transcripts = loadTranscripts(join(here, 'transcripts'));
-const HELLO = RESPONSE;
+const HELLO = step1.RESPONSE;
+
+/** Part 1's steps: the original's shape (1), and the same server safe from hostile clients (1b). */
+const STEPS = [
+  { step: '1', file: 'webserver1.ts', listen: step1.listen, RESPONSE: step1.RESPONSE },
+  { step: '1b', file: 'webserver1b.ts', listen: step1b.listen, RESPONSE: step1b.RESPONSE },
+];
 
 let server: Server;
 let target: Target;
 let logged: string[];
 
-async function start(idleTimeoutMs?: number): Promise<void> {
+/** Starts a step's server on a free port of 127.0.0.1; its log lines go to `logged`. */
+async function start(listen: typeof step1b.listen, idleTimeoutMs?: number): Promise<void> {
   logged = [];
   server = await listen(0, '127.0.0.1', (text) => logged.push(text), idleTimeoutMs);
   target = { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+}
+
+function stop(): Promise<void> {
+  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /**
@@ -37,46 +50,53 @@ async function noConnectionsLeft(): Promise<void> {
   while ((await count()) > 0) await new Promise((r) => setImmediate(r));
 }
 
-beforeEach(() => start());
-afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+for (const { step, file, listen, RESPONSE } of STEPS) {
+  describe(`step ${step}, ${file}`, () => {
+    beforeEach(() => start(listen));
+    afterEach(stop);
 
-describe('golden transcripts', () => {
-  it('has a response file equal to the bytes the server sends', () => {
-    assertSameBytes(HELLO, transcripts[0]!.responseBytes, 'hello.response');
-  });
+    describe('golden transcripts', () => {
+      it('has a response file equal to the bytes the server sends', () => {
+        assertSameBytes(RESPONSE, transcripts[0]!.responseBytes, 'hello.response');
+      });
 
-  for (const transcript of transcripts) {
-    const request = JSON.stringify(transcript.requestBytes.toString('latin1'));
-    it(`${transcript.name}: ${request}`, async () => {
-      const result = await replay(target, transcript);
-      assertSameBytes(result.bytes, transcript.responseBytes);
-      expect(result.ending).toBe('end');
-      await logShows(transcript.requestBytes.toString('utf8').split(/\r?\n/)[0]!);
+      for (const transcript of transcripts) {
+        const request = JSON.stringify(transcript.requestBytes.toString('latin1'));
+        it(`${transcript.name}: ${request}`, async () => {
+          const result = await replay(target, transcript);
+          assertSameBytes(result.bytes, transcript.responseBytes);
+          expect(result.ending).toBe('end');
+          await logShows(transcript.requestBytes.toString('utf8').split(/\r?\n/)[0]!);
+        });
+      }
     });
-  }
-});
 
-describe('reading the whole head', () => {
-  it('does not answer before the blank line arrives', async () => {
-    const socket = connect(target.port, target.host);
-    socket.on('error', () => {});
-    const received: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => received.push(chunk));
-    await once(socket, 'connect');
-    socket.write('GET /hello HTTP/1.1\r\n');
-    // The server logs only when it answers; give it a full round trip with a
-    // second, complete request on another connection, which it answers.
-    const other = await exchange(target, [Buffer.from('GET / HTTP/1.1\r\n\r\n')]);
-    assertSameBytes(other.bytes, HELLO);
-    expect(Buffer.concat(received).length).toBe(0);
-    socket.write('\r\n');
-    await once(socket, 'end');
-    assertSameBytes(Buffer.concat(received), HELLO);
-    socket.destroy();
+    describe('reading the whole head', () => {
+      it('does not answer before the blank line arrives', async () => {
+        const socket = connect(target.port, target.host);
+        socket.on('error', () => {});
+        const received: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => received.push(chunk));
+        await once(socket, 'connect');
+        socket.write('GET /hello HTTP/1.1\r\n');
+        // The server logs only when it answers; give it a full round trip with a
+        // second, complete request on another connection, which it answers.
+        const other = await exchange(target, [Buffer.from('GET / HTTP/1.1\r\n\r\n')]);
+        assertSameBytes(other.bytes, HELLO);
+        expect(Buffer.concat(received).length).toBe(0);
+        socket.write('\r\n');
+        await once(socket, 'end');
+        assertSameBytes(Buffer.concat(received), HELLO);
+        socket.destroy();
+      });
+    });
   });
-});
+}
 
-describe('hostile clients never stop the server', () => {
+describe('hostile clients never stop the server (step 1b)', () => {
+  beforeEach(() => start(step1b.listen));
+  afterEach(stop);
+
   it('survives a client that resets mid-request, then serves the next', async () => {
     const socket = connect(target.port, target.host);
     socket.on('error', () => {});
@@ -104,7 +124,7 @@ describe('hostile clients never stop the server', () => {
     const flood = await exchange(target, [megabytes]);
     assertSameBytes(flood.bytes, HELLO);
     // After the answer and its FIN the server lingers over LINGER_BYTES of the flood, then closes
-    // (closeConnection): a client still sending 4 MB may get that reset once it has the whole
+    // (lingeringClose): a client still sending 4 MB may get that reset once it has the whole
     // answer (seen on Node 26). Either ending is the bound doing its job; a timeout is not.
     const ending = flood.ending === 'error' ? flood.error?.code : flood.ending;
     expect(['end', 'ECONNRESET', 'EPIPE']).toContain(ending);
@@ -116,8 +136,8 @@ describe('hostile clients never stop the server', () => {
   });
 
   it('closes a connection that stays silent past the idle timeout', async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await start(50);
+    await stop();
+    await start(step1b.listen, 50);
     const silent = await exchange(target, []);
     expect(silent.ending).toBe('end');
     expect(silent.bytes.length).toBe(0);
@@ -126,39 +146,48 @@ describe('hostile clients never stop the server', () => {
 });
 
 describe('listening', () => {
-  it('rejects with EADDRINUSE on a taken port, explained in one line', async () => {
-    const error = await listen(target.port, '127.0.0.1', () => {}).catch(
-      (e: NodeJS.ErrnoException) => e,
-    );
-    expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
-    const line = explainListenError(error as NodeJS.ErrnoException, target.port, '127.0.0.1');
-    expect(line).toBe(
-      `Port ${target.port} is already in use on 127.0.0.1: stop the other server (an earlier run ` +
-        `of this one?) or pick another port with --port ${target.port + 1}`,
-    );
-  });
+  beforeEach(() => start(step1b.listen));
+  afterEach(stop);
 
-  it('npm run part1 prints the banner, serves, and logs the request', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(here, 'webserver1.ts'), '--port', '0', '--host', '127.0.0.1'],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    try {
-      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      const banner = (await lines.next()).value as string;
-      const match = /^Serving HTTP on port (\d+) \.\.\.$/.exec(banner);
-      expect(match, banner).not.toBeNull();
-      const result = await exchange({ host: '127.0.0.1', port: Number(match![1]) }, [
-        Buffer.from('GET /hello HTTP/1.1\r\n\r\n'),
-      ]);
-      assertSameBytes(result.bytes, HELLO);
-      expect((await lines.next()).value).toBe('GET /hello HTTP/1.1'); // readline drops the CRLF
-    } finally {
-      child.kill();
-      await once(child, 'exit');
-    }
-  });
+  it.each(STEPS)(
+    'step $step rejects with EADDRINUSE on a taken port, explained in one line',
+    async ({ listen }) => {
+      const error = await listen(target.port, '127.0.0.1', () => {}).catch(
+        (e: NodeJS.ErrnoException) => e,
+      );
+      expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+      const line = explainListenError(error as NodeJS.ErrnoException, target.port, '127.0.0.1');
+      expect(line).toBe(
+        `Port ${target.port} is already in use on 127.0.0.1: stop the other server ` +
+          `(an earlier run of this one?) or pick another port with --port ${target.port + 1}`,
+      );
+    },
+  );
+
+  it.each(STEPS.map(({ step, file }) => [`npm run part${step}`, file]))(
+    '%s prints the banner, serves, and logs the request',
+    async (_, file) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(here, file), '--port', '0', '--host', '127.0.0.1'],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      try {
+        const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+        const banner = (await lines.next()).value as string;
+        const match = /^Serving HTTP on port (\d+) \.\.\.$/.exec(banner);
+        expect(match, banner).not.toBeNull();
+        const result = await exchange({ host: '127.0.0.1', port: Number(match![1]) }, [
+          Buffer.from('GET /hello HTTP/1.1\r\n\r\n'),
+        ]);
+        assertSameBytes(result.bytes, HELLO);
+        expect((await lines.next()).value).toBe('GET /hello HTTP/1.1'); // readline drops the CRLF
+      } finally {
+        child.kill();
+        await once(child, 'exit');
+      }
+    },
+  );
 });

@@ -7,7 +7,7 @@
  */
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen, RESPONSE } from '../part1/webserver1.ts';
+import { listen, RESPONSE } from '../part1/webserver1b.ts';
 import { startGateway } from '../scripts/testing/servers.ts';
 import {
   assertSameBytes,

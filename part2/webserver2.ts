@@ -13,7 +13,8 @@
  * Options:   --port N (8888)  --host H (localhost)  --quiet (no request/response log)
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { explainListenError, isProgram } from '../part1/webserver1.ts';
+import { isProgram } from '../part1/cli.ts';
+import { explainListenError } from '../part1/connection.ts';
 import {
   checkBody,
   checkChunk,

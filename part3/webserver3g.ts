@@ -28,7 +28,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { closeConnection as lingeringClose, endOfHead, explainListenError, IDLE_TIMEOUT_MS, MAX_REQUEST_BYTES, mayStillSend, RESPONSE } from '../part1/webserver1.ts';
+import { endOfHead, explainListenError, IDLE_TIMEOUT_MS, lingeringClose, MAX_REQUEST_BYTES, mayStillSend } from '../part1/connection.ts'; import { RESPONSE } from '../part1/webserver1.ts';
 
 export const DEFAULT_PORT = 8888;
 export const DEFAULT_HOST = 'localhost';

@@ -28,7 +28,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { explainListenError } from '../part1/webserver1.ts';
+import { explainListenError } from '../part1/connection.ts';
 import { loadApplication } from '../part2/loader.ts';
 import { handleOneRequest, type ServerOptions } from '../part2/webserver2.ts';
 

@@ -60,7 +60,7 @@ import type { Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { explainListenError } from '../part1/webserver1.ts';
+import { explainListenError } from '../part1/connection.ts';
 import { loadApplication } from '../part2/loader.ts';
 import { makeServer, type ServerOptions } from '../part2/webserver2b.ts';
 

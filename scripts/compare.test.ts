@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen } from '../part1/webserver1.ts';
+import { listen } from '../part1/webserver1b.ts';
 import { app as hello, sized } from '../part2/apps/hello.ts';
 import { byteDiff, compareTwo, compareWithTranscripts, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './testing/compare.ts';
 import { startGateway } from './testing/servers.ts';

@@ -24,7 +24,7 @@ describe('npm run diff', () => {
   });
 
   it('exits 2 with one line on a step that is not one', async () => {
-    expect(await run(['3f', '4'])).toEqual({ code: 2, stdout: '', stderr: "'4' is not a step: use 1, 2, 2b or 3a ... 3i\n" });
+    expect(await run(['3f', '4'])).toEqual({ code: 2, stdout: '', stderr: "'4' is not a step: use 1, 1b, 2, 2b or 3a ... 3i\n" });
   });
 
   it('stops quietly when its reader has gone (| head), instead of crashing on EPIPE', async () => {

@@ -2,7 +2,7 @@
  * npm run diff -- STEP STEP [--context N]
  *
  * Shows what changed from one step to the next, as a coloured unified diff:
- * `npm run diff -- 3f 3g`, `npm run diff -- 1 2`. Steps are 1, 2, 2b and 3a ... 3i.
+ * `npm run diff -- 3f 3g`, `npm run diff -- 1 1b`. Steps are 1, 1b, 2, 2b and 3a ... 3i.
  * The lessons quote these diffs in ```diff diff=3f..3g``` blocks, which the
  * drift check keeps equal to this output.
  */

@@ -38,7 +38,7 @@ describe('npm run record, on a copy of part1/transcripts', () => {
 
     const checked = await run(['part1', 'nonsense', '--check', '--dir', dir]);
     expect(checked.code, checked.stdout + checked.stderr).toBe(1);
-    expect(checked.stdout).toContain('DIFFERS  hello.response (telnet, telnet-chars, nc, curl, browser, nonsense, half-close; on webserver1)');
+    expect(checked.stdout).toContain('DIFFERS  hello.response (telnet, telnet-chars, nc, curl, browser, nonsense, half-close; on webserver1b)');
     expect(checked.stdout).toContain('- Hello, Earth!\\n');
     expect(checked.stdout).toContain('+ Hello, World!\\n');
     expect(checked.stdout).toContain('  Connection: close\\r\\n');

@@ -9,7 +9,7 @@
  * of what changed with CR and LF visible. A file several transcripts share is
  * recorded from all of them, and written only if they agree.
  *
- *   npm run record -- part1 nonsense        after you changed webserver1.ts's response
+ *   npm run record -- part1 nonsense        after you changed webserver1b.ts's response
  *   npm run record -- part2 --all --check   what would change? writes nothing
  *   npm run record -- part3 curl --step 3c  Part 3 transcripts without an app run on 3a
  *                                           by default, those with an app on 3i

@@ -1,7 +1,7 @@
 import type { AddressInfo, Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { listen, RESPONSE } from '../part1/webserver1.ts';
+import { listen, RESPONSE } from '../part1/webserver1b.ts';
 import { visible } from './testing/wire.ts';
 import { startGateway } from './testing/servers.ts';
 import { runNode } from './testing/running-steps.ts';

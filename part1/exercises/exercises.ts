@@ -3,8 +3,9 @@
  *
  * Each check runs against the student's tree (or, in npm test and with
  * --solution, a temporary copy): socket checks start the tree's
- * webserver1.ts on a free port, or talk to `--target HOST:PORT` (a server in
- * any language); code checks import the tree's webserver1.ts and call it.
+ * webserver1b.ts (Part 1's server as the lesson leaves it) on a free port, or
+ * talk to `--target HOST:PORT` (a server in any language); code checks import
+ * the tree's webserver1b.ts or cli.ts and call it.
  * The reference solutions are in solutions/; the lesson does not show them.
  */
 import type { Server } from 'node:net';
@@ -21,9 +22,12 @@ import {
 import { visible } from '../../scripts/testing/wire.ts';
 import { expect, type CheckContext, type Exercise } from '../../scripts/exercises/exercise.ts';
 
-const FILE = 'part1/webserver1.ts';
+/** The step the exercises change: Part 1's server as the lesson leaves it. */
+const FILE = 'part1/webserver1b.ts';
+/** Where Part 1's steps read their options. */
+const CLI = 'part1/cli.ts';
 
-/** The Hello, World response of the course as shipped (webserver1.ts's RESPONSE). */
+/** The Hello, World response of the course as shipped (webserver1b.ts's RESPONSE). */
 const HELLO =
   'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n' +
   'Connection: close\r\n\r\nHello, World!\n';
@@ -37,7 +41,7 @@ const GET = 'GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n';
 
 type Listen = (port: number, host: string, log: (text: string) => void) => Promise<Server>;
 
-/** Starts the tree's webserver1.ts on a free port; `log` collects its lines. */
+/** Starts the tree's webserver1b.ts on a free port; `log` collects its lines. */
 async function startPart1(ctx: CheckContext, log: string[] = []): Promise<Served> {
   const listen = await ctx.need<Listen>(FILE, 'listen', '(port, host, log)');
   return served(await listen(0, '127.0.0.1', (text) => log.push(text)));
@@ -121,14 +125,15 @@ const logClient: Exercise = {
   summary: "log the client's ADDRESS:PORT when a connection arrives (before its request)",
   kind: 'code',
   hints: [
-    'handleOneRequest already computes `client` from connection.remoteAddress and ' +
-      'connection.remotePort: pass it to log() as soon as the connection arrives.',
+    'handleOneRequest in webserver1b.ts already computes `client` from ' +
+      'connection.remoteAddress and connection.remotePort: pass it to log() as soon as the ' +
+      'connection arrives.',
   ],
   async check(ctx) {
     const log: string[] = [];
     const server = await startPart1(ctx, log).catch((error: Error) => error);
     if (server instanceof Error) {
-      await ctx.step('webserver1.ts starts', () => Promise.reject(server));
+      await ctx.step('webserver1b.ts starts', () => Promise.reject(server));
       return;
     }
     try {
@@ -154,17 +159,20 @@ type ParseOptions = (args: string[]) => { port: number; host: string; idleTimeou
 const timeoutOption: Exercise = {
   id: '1.4',
   title: 'A --timeout option',
-  summary: 'parseOptions reads --timeout SECONDS into idleTimeoutMs (default 60 s); main uses it',
+  summary:
+    'parseOptions (cli.ts) reads --timeout SECONDS into idleTimeoutMs (default 60 s); main uses it',
   kind: 'code',
   hints: [
-    'parseOptions uses node:util parseArgs: add timeout: { type: "string" } to its options.',
+    'parseOptions, in part1/cli.ts, uses node:util parseArgs: add timeout: { type: "string" } ' +
+      'to its options.',
     'Return idleTimeoutMs: seconds * 1000, IDLE_TIMEOUT_MS when --timeout is absent, and throw ' +
       'an Error that names --timeout for anything that is not a number above 0.',
-    'main() passes it on: listen(port, host, log, idleTimeoutMs).',
+    "main() passes it on: listen(port, host, log, idleTimeoutMs); webserver1b.ts's listen " +
+      'takes it, so the Listen type takes it too.',
   ],
   async check(ctx) {
     const parse = (args: string[]) =>
-      ctx.need<ParseOptions>(FILE, 'parseOptions', '(args)').then((fn) => fn(args));
+      ctx.need<ParseOptions>(CLI, 'parseOptions', '(args)').then((fn) => fn(args));
     await ctx.step('--timeout 5 gives idleTimeoutMs 5000', async () => {
       const got = (await parse(['--timeout', '5'])).idleTimeoutMs;
       expect(got === 5000, `parseOptions(['--timeout', '5']).idleTimeoutMs is ${got}`);

@@ -60,7 +60,7 @@ interface Model {
 const CONCURRENCY = 50;
 
 const MODELS: Model[] = [
-  { name: 'part1', about: 'Part 1: raw socket, event loop', command: async () => [await bundle('part1/webserver1.ts')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
+  { name: 'part1', about: 'Part 1: raw socket, event loop', command: async () => [await bundle('part1/webserver1b.ts')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: 'part2', about: "Part 2: gateway, Node's event loop", command: async () => [await bundle('part2/webserver2.ts'), await buildApplication('hello'), '--quiet'], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: '3a', about: '3a: iterative, one at a time', command: async () => [await buildProgram('3a')], keepAlive: false, requests: 20_000, durationMs: 8_000 },
   { name: '3g', about: '3g: a child process per connection', command: async () => [await buildProgram('3g')], keepAlive: false, requests: 400, durationMs: 20_000 },

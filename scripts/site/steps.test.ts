@@ -11,8 +11,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 describe('steps', () => {
   it('maps step names to files, and refuses others', () => {
     expect(stepFile('1')).toBe('part1/webserver1.ts');
+    expect(stepFile('1b')).toBe('part1/webserver1b.ts');
     expect(stepFile('3g')).toBe('part3/webserver3g.ts');
-    expect(() => stepFile('4')).toThrowError("'4' is not a step: use 1, 2, 2b or 3a ... 3i");
+    expect(() => stepFile('4')).toThrowError("'4' is not a step: use 1, 1b, 2, 2b or 3a ... 3i");
   });
 
   it('diffs Part 1 against Part 2 like diff -u', () => {
@@ -51,6 +52,6 @@ describe('diff= blocks in lessons', () => {
   it('fails on a step that does not exist', () => {
     const dir = repo(good);
     writeFileSync(join(dir, 'part2/README.md'), '```diff diff=1..3z\nx\n```\n');
-    expect(checkLesson(dir, 'part2/README.md')[0]!.message).toBe("part2/README.md:1: block shows the diff 1..3z but '3z' is not a step: use 1, 2, 2b or 3a ... 3i");
+    expect(checkLesson(dir, 'part2/README.md')[0]!.message).toBe("part2/README.md:1: block shows the diff 1..3z but '3z' is not a step: use 1, 1b, 2, 2b or 3a ... 3i");
   });
 });

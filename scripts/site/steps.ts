@@ -8,15 +8,16 @@ import { join } from 'node:path';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 
 /**
- * The file of a step: `1` -> part1/webserver1.ts, `2` -> part2/webserver2.ts,
- * `2b` -> part2/webserver2b.ts, `3a` ... `3i` -> part3/webserver3a.ts ...
+ * The file of a step: `1` -> part1/webserver1.ts, `1b` -> part1/webserver1b.ts,
+ * `2` -> part2/webserver2.ts, `2b` -> part2/webserver2b.ts, `3a` ... `3i` ->
+ * part3/webserver3a.ts ...
  * @throws Error naming the step when it is not one.
  */
 export function stepFile(step: string): string {
   if (step === '1' || step === '2') return `part${step}/webserver${step}.ts`;
-  if (step === '2b') return 'part2/webserver2b.ts';
+  if (step === '1b' || step === '2b') return `part${step[0]}/webserver${step}.ts`;
   if (/^3[a-i]$/.test(step)) return `part3/webserver${step}.ts`;
-  throw new Error(`'${step}' is not a step: use 1, 2, 2b or 3a ... 3i`);
+  throw new Error(`'${step}' is not a step: use 1, 1b, 2, 2b or 3a ... 3i`);
 }
 
 /**

@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { listen } from '../../part1/webserver1.ts';
+import { listen } from '../../part1/webserver1b.ts';
 import { loadApplication } from '../../part2/loader.ts';
 import { byteDiff } from './compare.ts';
 import { startGateway } from './servers.ts';
@@ -29,7 +29,7 @@ import type { Ending, Target } from './wire.ts';
 /** A server started for recording. */
 export interface RecordingServer {
   target: Target;
-  /** What the transcript was recorded against, for the report: `webserver1`, `webserver2 running hello`, `3a`. */
+  /** What the transcript was recorded against, for the report: `webserver1b`, `webserver2 running hello`, `3a`. */
   label: string;
   close(): Promise<void>;
 }
@@ -51,7 +51,7 @@ export interface Recording {
   file: string;
   /** The transcripts that expect this file, by name. */
   names: string[];
-  /** What the server was run as: `webserver1`, `3i running hello` (one entry per distinct server). */
+  /** What the server was run as: `webserver1b`, `3i running hello` (one entry per distinct server). */
   against: string[];
   stored: Buffer;
   /** The bytes to write; undefined when the replays did not agree or did not end cleanly (see `problem`). */
@@ -65,7 +65,7 @@ const QUICK: Record<string, string[]> = { '3b': ['--sleep', '0'], '3c': ['--slee
 
 /**
  * Starts the server a transcript is replayed against, as the part's transcript
- * test does: Part 1's webserver1, Part 2's gateway server running the
+ * test does: Part 1's webserver1b, Part 2's gateway server running the
  * transcript's app (default hello), a Part 3 step (3a for plain transcripts,
  * 3i with one worker for those that name an app). Throws for 3d, whose
  * clients never see the end of the stream while the parent lives.
@@ -74,7 +74,7 @@ export async function startFor(transcript: Transcript, options: RecordOptions): 
   if (options.part === 1) {
     const server = await listen(0, '127.0.0.1', () => {});
     const target = { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
-    return { target, label: 'webserver1', close: () => new Promise((resolve) => server.close(() => resolve())) };
+    return { target, label: 'webserver1b', close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
   if (options.part === 2) {
     const app = transcript.app ?? 'hello';
