@@ -4,10 +4,10 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { app as hello } from '../../part2/apps/hello.ts';
-import { createBaselineServer } from '../measure/http-baseline.ts';
 import { runNode, startStep, type RunningStep } from '../testing/running-steps.ts';
 import { startGateway, type RunningGateway } from '../testing/servers.ts';
 import { CORPUS } from './corpus.ts';
+import { createReadingServer } from './node-http-server.ts';
 import { readResponses } from './responses.ts';
 import { runProbe, type ProbeReport } from './run.ts';
 import { formatScorecard } from './scorecard.ts';
@@ -141,7 +141,7 @@ describe('npm run probe against real servers', () => {
   }, 60_000);
 
   it('a plain node:http server: every case gets a verdict, and no smuggling pair gets through', async () => {
-    const http = createBaselineServer(true);
+    const http = createReadingServer();
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     server = http;
     const report = await runProbe({ host: '127.0.0.1', port: (http.address() as AddressInfo).port });
