@@ -38,7 +38,7 @@ export interface ProbeCase {
   pauseMs?: number;
   /** How many responses could come back at most: 2 for a hidden second request. Default 1. */
   responses?: number;
-  /** A slow client: the whole request is trickled over the probe's `slowMs`; skipped when that is 0. */
+  /** A slow client: the request trickles a byte a second for the probe's `slowMs`, never finished; skipped when 0. */
   slow?: boolean;
   expect: Expectation;
 }
@@ -257,7 +257,7 @@ const pieces: ProbeCase[] = [
   { id: 'split-body', clause: LENGTH, level: 'MUST', title: 'a Content-Length body that arrives 200 ms after the head', request: (c) => post(c, ['Content-Length: 5\r\n']).concat('hel', 'lo'), send: 'pieces', pauseMs: 100, expect: answer },
   { id: 'split-chunks', clause: CHUNKED, level: 'MUST', title: 'a chunked body split inside its size lines and CRLFs', request: (c) => [chunked(c).join(''), '5', '\r', '\nhel', 'lo\r', '\n0\r\n', '\r', '\n'], send: 'pieces', pauseMs: 10, expect: answer },
   { id: 'pipelined', clause: PERSISTENCE, level: 'MUST', title: 'two GETs in one write: answered in order, or one and a close', request: ({ host, path }) => [`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`], responses: 2, expect: { kind: 'in-order' } },
-  { id: 'slow-head', clause: 'RFC 9112 §9.5', level: 'MAY', title: 'a head trickled a byte at a time for the probe\'s --slow seconds: dropped (408 or close)', request: (c) => get(c, ...Array.from({ length: 100 }, (_, i) => `X-Slow-${i}: ${'a'.repeat(20)}\r\n`)), send: 'bytes', slow: true, expect: { kind: 'dropped' } },
+  { id: 'slow-head', clause: 'RFC 9112 §9.5', level: 'MAY', title: 'a head trickled a byte a second for --slow seconds, never finished: dropped (408 or close)', request: (c) => get(c, ...Array.from({ length: 100 }, (_, i) => `X-Slow-${i}: ${'a'.repeat(20)}\r\n`)), send: 'bytes', slow: true, expect: { kind: 'dropped' } },
 ];
 
 /** The whole corpus, grouped as the scorecard prints it. */

@@ -24,7 +24,7 @@ export interface ProbeTimeouts {
    * server to close or to send more before judging it. Default 300.
    */
   settleMs: number;
-  /** How long a slow case trickles its request (a slowloris client); 0 skips those cases. Default 0. */
+  /** How long a slow case trickles its request, a byte a second (a slowloris client); 0 skips those cases. Default 0. */
   slowMs: number;
 }
 
@@ -55,7 +55,7 @@ export interface CaseResult {
   expected: string;
   /** What came back, in words: `200, then closed`; `no response in 2000 ms`. */
   observed: string;
-  /** Every byte sent. */
+  /** Every byte sent (a skipped case: the bytes it would have sent). */
   sent: Buffer;
   /** Every byte received. */
   received: Buffer;
@@ -94,6 +94,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
 
 const REFUSED = 'connection refused (is the server still running?)';
 
+/** The pace of a slow case: one byte a second, the slowloris client of issue 22. */
+const SLOW_BYTE_MS = 1000;
+
 /** Sends one case on a connection of its own and judges the answer. */
 export async function runCase(
   target: Target,
@@ -107,8 +110,11 @@ export async function runCase(
   if (probeCase.slow && timeouts.slowMs <= 0) {
     return { ...about, verdict: 'skip', observed: 'not run: give --slow SECONDS to run it', received: Buffer.alloc(0), ms: 0 };
   }
-  const writes = splitWrites(probeCase, pieces, sent);
-  const pauseMs = probeCase.slow ? timeouts.slowMs / writes.length : (probeCase.pauseMs ?? (probeCase.send === 'bytes' ? 2 : 0));
+  const all = splitWrites(probeCase, pieces, sent);
+  // A slow case sends a byte a second for slowMs and never finishes: a server must end it itself.
+  const writes = probeCase.slow ? all.slice(0, Math.max(1, Math.floor(timeouts.slowMs / SLOW_BYTE_MS))) : all;
+  if (probeCase.slow) about.sent = Buffer.concat(writes);
+  const pauseMs = probeCase.slow ? SLOW_BYTE_MS : (probeCase.pauseMs ?? (probeCase.send === 'bytes' ? 2 : 0));
   const started = performance.now();
   const exchanged = await exchangeCase(target, writes, pauseMs, (responses) => decided(probeCase, responses), timeouts);
   const ms = Math.round(performance.now() - started);
