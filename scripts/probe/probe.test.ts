@@ -159,6 +159,20 @@ describe('npm run probe against real servers', () => {
     expect(report.results.find((result) => result.id === 'cl-body')?.verdict).toBe('pass');
   }, 60_000);
 
+  it('the slow case: passes a server that drops a trickling head, fails one that waits', async () => {
+    const slow = CORPUS.filter((probeCase) => probeCase.slow);
+    // A byte a second against a 500 ms silence limit: part2 answers 408 after the first byte.
+    gateway = await startGateway(hello, { requestTimeoutMs: 500 });
+    const dropped = await runProbe({ ...gateway.target, cases: slow, timeouts: { slowMs: 3000 } });
+    expect(dropped.results.map((result) => [result.verdict, result.observed])).toEqual([['pass', '408, then closed']]);
+    const lenient = (server = await startLenientServer());
+    const port = (lenient.address() as AddressInfo).port;
+    const kept = await runProbe({ host: '127.0.0.1', port, cases: slow, timeouts: { slowMs: 3000, caseMs: 500 } });
+    expect(kept.results.map((result) => [result.verdict, result.sent.length])).toEqual([['fail', 3]]);
+    const skipped = await runProbe({ host: '127.0.0.1', port, cases: slow });
+    expect(skipped.results.map((result) => result.verdict)).toEqual(['skip']);
+  }, 30_000);
+
   it('the command prints the failure with CR and LF visible and exits 1; 2 when nothing listens', async () => {
     const lenient = (server = await startLenientServer());
     const { port } = lenient.address() as AddressInfo;
