@@ -98,7 +98,7 @@ describe('request smuggling through a lenient front (part2/lessons/smuggling.md)
     expect(Buffer.byteLength(HIDDEN)).toBe(40);
   });
 
-  it('before the course server: /hello passes, /admin is refused, CL.TE and CL.CL get a 400 and a close', async () => {
+  it('before the course server: /admin is refused, CL.TE and CL.CL get 400', async () => {
     const gateway: RunningGateway = await startGateway(hello, {}, true);
     stops.push(() => gateway.close());
     const { front, log } = await startFront(gateway.target);
@@ -113,7 +113,8 @@ describe('request smuggling through a lenient front (part2/lessons/smuggling.md)
     const clTe = await send(front, REQUESTS.clTe);
     expect(statusLines(clTe.bytes), visible(clTe.bytes)).toEqual(['HTTP/1.1 400 Bad Request']);
     expect(clTe.bytes.toString('utf8')).toContain(
-      '\r\n\r\n400 Bad Request: a request must not have both Transfer-Encoding and Content-Length (RFC 9112 §6.3)\n',
+      '\r\n\r\n400 Bad Request: a request must not have both Transfer-Encoding and ' +
+        'Content-Length (RFC 9112 §6.3)\n',
     );
     expect(clTe.ending).toBe('end'); // RFC 9112 §6.3: "and then close the connection"
 
@@ -124,15 +125,16 @@ describe('request smuggling through a lenient front (part2/lessons/smuggling.md)
     );
     expect(clCl.ending).toBe('end');
 
+    const to = `-> forwarded to 127.0.0.1:${gateway.target.port}`;
     expect(log).toEqual([
-      `front: GET /hello HTTP/1.1 -> forwarded to 127.0.0.1:${gateway.target.port}`,
+      `front: GET /hello HTTP/1.1 ${to}`,
       'front: GET /admin HTTP/1.1 -> refused (403): /admin is not for the public',
-      `front: POST /hello HTTP/1.1, a body of 45 bytes by Content-Length -> forwarded to 127.0.0.1:${gateway.target.port}`,
-      `front: POST /hello HTTP/1.1, a body of 40 bytes by Content-Length -> forwarded to 127.0.0.1:${gateway.target.port}`,
+      `front: POST /hello HTTP/1.1, a body of 45 bytes by Content-Length ${to}`,
+      `front: POST /hello HTTP/1.1, a body of 40 bytes by Content-Length ${to}`,
     ]);
   }, 30_000);
 
-  it('before a back end without the rule: the hidden GET /admin is answered, past the front', async () => {
+  it('before a back end without the rule: the hidden GET /admin is answered', async () => {
     const back = createLenientBack();
     const backend = await listen(back as unknown as Server);
     stops.push(() => {
@@ -140,7 +142,7 @@ describe('request smuggling through a lenient front (part2/lessons/smuggling.md)
       return new Promise((resolve) => back.close(resolve));
     });
     const { front, log } = await startFront(backend);
-    // The lenient back end keeps the connection open (that is its fault): read until the second answer.
+    // The lenient back end keeps the connection open (its fault): read to the second answer.
     const smuggled = await readUntil(front, REQUESTS.clTe, (text) =>
       text.endsWith('you asked for /admin\n'),
     );
@@ -151,8 +153,9 @@ describe('request smuggling through a lenient front (part2/lessons/smuggling.md)
     const text = smuggled.toString('latin1');
     expect(text).toContain('\r\n\r\nyou asked for /hello\n');
     expect(text.endsWith('\r\n\r\nyou asked for /admin\n')).toBe(true);
+    const to = `-> forwarded to 127.0.0.1:${backend.port}`;
     expect(log).toEqual([
-      `front: POST /hello HTTP/1.1, a body of 45 bytes by Content-Length -> forwarded to 127.0.0.1:${backend.port}`,
+      `front: POST /hello HTTP/1.1, a body of 45 bytes by Content-Length ${to}`,
     ]);
   }, 30_000);
 });
