@@ -125,12 +125,12 @@ describe('request smuggling through a lenient front (part2/lessons/smuggling.md)
     );
     expect(clCl.ending).toBe('end');
 
-    const to = `-> forwarded to 127.0.0.1:${gateway.target.port}`;
+    const to = `-> 127.0.0.1:${gateway.target.port}`;
     expect(log).toEqual([
       `front: GET /hello HTTP/1.1 ${to}`,
-      'front: GET /admin HTTP/1.1 -> refused (403): /admin is not for the public',
-      `front: POST /hello HTTP/1.1, a body of 45 bytes by Content-Length ${to}`,
-      `front: POST /hello HTTP/1.1, a body of 40 bytes by Content-Length ${to}`,
+      'front: GET /admin HTTP/1.1 -> 403, /admin is not for the public',
+      `front: POST /hello HTTP/1.1 + 45 bytes by Content-Length ${to}`,
+      `front: POST /hello HTTP/1.1 + 40 bytes by Content-Length ${to}`,
     ]);
   }, 30_000);
 
@@ -153,9 +153,7 @@ describe('request smuggling through a lenient front (part2/lessons/smuggling.md)
     const text = smuggled.toString('latin1');
     expect(text).toContain('\r\n\r\nyou asked for /hello\n');
     expect(text.endsWith('\r\n\r\nyou asked for /admin\n')).toBe(true);
-    const to = `-> forwarded to 127.0.0.1:${backend.port}`;
-    expect(log).toEqual([
-      `front: POST /hello HTTP/1.1, a body of 45 bytes by Content-Length ${to}`,
-    ]);
+    const to = `-> 127.0.0.1:${backend.port}`;
+    expect(log).toEqual([`front: POST /hello HTTP/1.1 + 45 bytes by Content-Length ${to}`]);
   }, 30_000);
 });
