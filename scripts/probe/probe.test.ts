@@ -13,12 +13,6 @@ import { runProbe, type ProbeReport } from './run.ts';
 import { formatScorecard } from './scorecard.ts';
 import { passes, type Expectation, type Seen } from './verdicts.ts';
 
-/**
- * MUST cases the course's servers fail today, pending the strict-framing branch
- * (issue 22, item 1: OWS is SP and HTAB only, no trim() on wire values).
- * The lead empties this list when that branch is merged.
- */
-const PENDING_STRICT_FRAMING: string[] = [];
 
 /** The ids of the MUST cases that failed. */
 function mustFailures(report: ProbeReport): string[] {
@@ -122,22 +116,22 @@ describe('npm run probe against real servers', () => {
     gateway = step = server = undefined;
   });
 
-  it('part2 (webserver2.ts, hello) passes every MUST but the pending ones', async () => {
+  it('part2 (webserver2.ts, hello) passes every MUST', async () => {
     gateway = await startGateway(hello);
     const report = await runProbe(gateway.target);
-    expect(mustFailures(report).filter((id) => !PENDING_STRICT_FRAMING.includes(id)), failuresOf(report)).toEqual([]);
+    expect(mustFailures(report), failuresOf(report)).toEqual([]);
   }, 60_000);
 
-  it('part2b (webserver2b.ts, hello) passes every MUST but the pending ones', async () => {
+  it('part2b (webserver2b.ts, hello) passes every MUST', async () => {
     gateway = await startGateway(hello, {}, true);
     const report = await runProbe(gateway.target);
-    expect(mustFailures(report).filter((id) => !PENDING_STRICT_FRAMING.includes(id)), failuresOf(report)).toEqual([]);
+    expect(mustFailures(report), failuresOf(report)).toEqual([]);
   }, 60_000);
 
-  it('3i (the pool, hello) passes every MUST but the pending ones', async () => {
+  it('3i (the pool, hello) passes every MUST', async () => {
     step = await startStep('3i', ['--quiet', '--workers', '1'], { app: 'hello' });
     const report = await runProbe(step.target);
-    expect(mustFailures(report).filter((id) => !PENDING_STRICT_FRAMING.includes(id)), failuresOf(report)).toEqual([]);
+    expect(mustFailures(report), failuresOf(report)).toEqual([]);
   }, 60_000);
 
   it('a plain node:http server: every case gets a verdict, and no smuggling pair gets through', async () => {
