@@ -104,7 +104,9 @@ function show(id) {
 }
 results.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-show]');
-  if (button) show(button.dataset.show);
+  if (!button) return;
+  show(button.dataset.show);
+  document.getElementById(open).scrollIntoView({ block: 'nearest' });
 });
 if (document.body.dataset.live === 'true') {
   let shown = results.innerHTML;
