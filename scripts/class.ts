@@ -23,7 +23,7 @@
  * 1 when the --watch page cannot be served (its port is taken).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stopQuietlyOnEpipe } from './cli.ts';
 import { compareKind, type CheckKind } from './class/checks.ts';
@@ -126,7 +126,8 @@ async function main(): Promise<number> {
   const report = resolve(values.report!);
   writeFileSync(report, renderPage(renderResults(rows, { round: 1, running: false, finishedAt: new Date() }), false));
   console.log(summarize(rows));
-  console.log(`Report: ${report} (click a cell for its byte diff)`);
+  const shown = relative(process.cwd(), report);
+  console.log(`Report: ${shown.startsWith('..') || isAbsolute(shown) ? report : shown} (click a cell for its byte diff)`);
   return 0;
 }
 

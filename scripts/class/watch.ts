@@ -9,7 +9,7 @@
  * A row is replaced as soon as its server has been checked again.
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPool } from '../start.ts';
@@ -36,6 +36,11 @@ function writeWhole(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** This machine's IPv4 addresses on its networks (not loopback): where a class finds the page. */
+function lanAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => a.address));
+}
+
 /** Serves the page and checks the class, round after round, until the process is stopped. */
 export async function watch(students: Student[], kindsFor: (student: Student) => CheckKind[], options: WatchOptions): Promise<never> {
   const dir = mkdtempSync(join(tmpdir(), 'class-live-'));
@@ -54,6 +59,9 @@ export async function watch(students: Student[], kindsFor: (student: Student) =>
   const pool = await startPool(options.port, options.host, { app, env: { CLASS_PAGE_DIR: pageDir, CLASS_RECHECK_FILE: recheckFile }, what });
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
   console.log(`The class page: http://${shownHost}:${pool.port}/   (served by the course's own pre-forked server, webserver3i)`);
+  if (options.host === '0.0.0.0' || options.host === '::') {
+    for (const address of lanAddresses()) console.log(`On the network: http://${address}:${pool.port}/`);
+  }
   console.log(`Rechecks every ${options.intervalMs / 1000} s and on the page's Recheck button. Ctrl-C stops.`);
 
   let wake = () => {};
