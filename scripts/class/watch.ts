@@ -33,7 +33,11 @@ const RECHECK_POLL_MS = 250;
 /** Writes `text` to `path` whole: to a temporary name, then renamed, so a reader never sees half of it. */
 function writeWhole(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
+  try {
+    renameSync(`${path}.tmp`, path);
+  } catch {
+    writeFileSync(path, text); // Windows refuses to replace a file a worker has open: write it in place
+  }
 }
 
 /** This machine's IPv4 addresses on its networks (not loopback): where a class finds the page. */
