@@ -110,7 +110,7 @@ results.addEventListener('click', (event) => {
 });
 if (document.body.dataset.live === 'true') {
   let shown = results.innerHTML;
-  setInterval(async () => {
+  const reload = async () => {
     try {
       const response = await fetch('results.html', { cache: 'no-store' });
       if (!response.ok) return;
@@ -120,7 +120,9 @@ if (document.body.dataset.live === 'true') {
       results.innerHTML = html;
       if (open) show(open);
     } catch {}
-  }, 2000);
+  };
+  reload();
+  setInterval(reload, 2000);
   document.getElementById('recheck').addEventListener('click', async () => {
     const said = document.getElementById('asked');
     try {
