@@ -107,7 +107,7 @@ describe('a round over a class', () => {
     });
     // The silent and the trickling servers went first and finished last.
     expect(finished.slice(-2).sort()).toEqual(['silent', 'trickle']);
-    for (const cell of rows[1]!.kinds[0]!.cells) expect(cell.details).toContain(`the time limit of ${TIMEOUT_MS} ms after the request ran out`);
+    for (const cell of rows[1]!.kinds[0]!.cells) expect(cell.details).toContain(`no end ${TIMEOUT_MS} ms after the request was sent (the time limit of a check)`);
     const wrong = rows[4]!.kinds[0]!.cells.find((cell) => cell.check === 'curl')!;
     expect(wrong.details).toContain('- Content-Length: 14\\r\\n');
     expect(wrong.details).toContain('+ Content-Length: 15\\n');
