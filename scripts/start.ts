@@ -49,21 +49,33 @@ function parseOptions(args: string[]): { port: number; host: string } {
   return { port, host: values.host ?? SITE_HOST };
 }
 
+/** What else than the site a pool may serve (npm run class -- ROSTER --watch serves its page). */
+export interface PoolOptions {
+  /** The gateway application, MODULE:EXPORT. Default: the static-file app (the site). */
+  app?: string;
+  /** Added to the pool's environment (the app reads its folder from it). */
+  env?: Record<string, string>;
+  /** Named in the message when the port is taken: what it serves, the command before another port. */
+  what?: { name: string; retry: string };
+}
+
 /**
  * Starts webserver3i with the static-file application on `port`, resolves
  * with the port once every worker accepts. Rejects with one line a student
  * can act on when the pool does not come up (most often: the port is taken).
  */
-async function startPool(port: number, host: string): Promise<{ port: number; stop: () => void }> {
+export async function startPool(port: number, host: string, options: PoolOptions = {}): Promise<{ port: number; stop: () => void }> {
   const server = await buildProgram('3i');
-  const app = await buildApplication('part2/apps/static.ts:app');
-  const pool = spawn(process.execPath, [server, app, '--port', String(port), '--host', host, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+  const app = await buildApplication(options.app ?? 'part2/apps/static.ts:app');
+  const { name, retry } = options.what ?? { name: 'the site', retry: 'npm start -- --port' };
+  const env = { ...process.env, ...options.env };
+  const pool = spawn(process.execPath, [server, app, '--port', String(port), '--host', host, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT, env });
   let stderr = '';
   pool.stderr!.on('data', (chunk) => (stderr += chunk));
   const actual = await bannerPort(pool, () =>
     new Error(/EADDRINUSE|already in use/.test(stderr)
-      ? `Port ${port} is already in use: is the site already running in another terminal? Stop it, or pick another port: npm start -- --port ${port + 1}`
-      : `The site's server did not start:\n${stderr.trim()}`),
+      ? `Port ${port} is already in use: is ${name} already running in another terminal? Stop it, or pick another port: ${retry} ${port + 1}`
+      : `The server of ${name} did not start:\n${stderr.trim()}`),
   );
   pool.stderr!.pipe(process.stderr); // from now on, the pool's own messages (a worker replaced, ...)
   pool.stdout!.resume();
