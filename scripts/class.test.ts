@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../part1/webserver1.ts';
 import { app as hello } from '../part2/apps/hello.ts';
 import { compareKind, type CheckKind } from './class/checks.ts';
+import { probeKind } from './class/probe-kind.ts';
 import { formatMatrix } from './class/matrix.ts';
 import { startOddServer } from './class/odd-servers.ts';
 import { renderPage, renderResults } from './class/report.ts';
@@ -208,5 +209,33 @@ describe('npm run class', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(`${roster}:2: no HOST:PORT on this line\n  Grace 127.0.0.1\n  expected: NAME HOST:PORT [PART], e.g. Ada 192.168.1.21:8888 1\n`);
+  });
+});
+
+describe('--probe: the probe corpus as three cells a student', () => {
+  const probe = probeKind(1000);
+  const run = (port: number) => probe.run({ host: '127.0.0.1', port }, Date.now() + probe.limitMs);
+
+  it('passes the course server on every MUST', { timeout: 120_000 }, async () => {
+    const cells = await run(ports.part2!);
+    expect(cells.map((cell) => cell.check)).toEqual(['probe MUST', 'probe SHOULD', 'probe MAY']);
+    expect(cells[0], cells[0]!.details.join('\n')).toMatchObject({ verdict: 'pass', details: [] });
+  });
+
+  it('fails a server that gets HTTP wrong, naming the cases with their bytes', { timeout: 120_000 }, async () => {
+    const [must] = await run(ports.wrong!);
+    expect(must!.verdict).toBe('differs');
+    expect(must!.details[0]).toMatch(/^\d+ of \d+ MUST cases pass$/);
+    expect(must!.details.join('\n')).toMatch(/sent: .*\\r\\n/);
+  });
+
+  it('says refused for a closed port, at once', async () => {
+    expect((await run(ports.closed!)).map((cell) => cell.verdict)).toEqual(['refused', 'refused', 'refused']);
+  });
+
+  it('gives a case no time past the deadline: the rest count as not run, never as a pass', async () => {
+    const cells = await probe.run({ host: '127.0.0.1', port: ports.part2! }, Date.now() + 500);
+    expect(cells.map((cell) => cell.verdict)).toEqual(['differs', 'differs', 'differs']);
+    expect(cells[0]!.details.at(-1)).toMatch(/^not run, the time limit ran out: /);
   });
 });

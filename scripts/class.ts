@@ -27,6 +27,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stopQuietlyOnEpipe } from './cli.ts';
 import { compareKind, type CheckKind } from './class/checks.ts';
+import { probeKind } from './class/probe-kind.ts';
 import { formatMatrix, summarize } from './class/matrix.ts';
 import { renderPage, renderResults } from './class/report.ts';
 import { parseRoster, PARTS, RosterError, type Student } from './class/roster.ts';
@@ -34,17 +35,19 @@ import { DEFAULT_JOBS, runRound } from './class/run.ts';
 import { watch } from './class/watch.ts';
 
 const usage = [
-  'usage: npm run class -- ROSTER [--part N] [--app NAME] [--mask date,server] [--timeout SECONDS] [--jobs N] [--report FILE]',
+  'usage: npm run class -- ROSTER [--part N] [--app NAME] [--mask date,server] [--timeout SECONDS] [--jobs N] [--report FILE] [--probe]',
   '       npm run class -- ROSTER --watch [--interval SECONDS] [--port N] [--host H] [same options]',
 ].join('\n');
 
-/** The checks of a student: compare against their part; probe plugs in here as one more kind. */
-function checkKinds(options: { part?: string; app?: string; mask: string[]; timeoutMs: number }): (student: Student) => CheckKind[] {
+/** The checks of a student: compare against their part, and with --probe the probe's corpus. */
+function checkKinds(options: { part?: string; app?: string; mask: string[]; timeoutMs: number; probe: boolean }): (student: Student) => CheckKind[] {
   const kinds = new Map<string, CheckKind>();
+  // Probe's own limit a case (its --timeout), not compare's: a case waits only for a verdict.
+  const probe = options.probe ? [probeKind(Math.min(options.timeoutMs, 2000))] : [];
   return (student) => {
     const part = options.part ?? student.part ?? '1';
     if (!kinds.has(part)) kinds.set(part, compareKind({ part, mask: options.mask, timeoutMs: options.timeoutMs, ...(options.app ? { app: options.app } : {}) }));
-    return [kinds.get(part)!];
+    return [kinds.get(part)!, ...probe];
   };
 }
 
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
         jobs: { type: 'string', default: String(DEFAULT_JOBS) },
         report: { type: 'string', default: 'class-report.html' },
         watch: { type: 'boolean', default: false },
+        probe: { type: 'boolean', default: false },
         interval: { type: 'string', default: '15' },
         port: { type: 'string', default: '8000' },
         host: { type: 'string', default: 'localhost' },
@@ -103,7 +107,7 @@ async function main(): Promise<number> {
     students = parseRoster(text, positionals[0]!);
     const mask = values.mask!.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
     const part = values.part?.replace(/^part/i, '');
-    kindsFor = checkKinds({ mask, timeoutMs: numbers.timeoutMs, ...(part ? { part } : {}), ...(values.app ? { app: values.app } : {}) });
+    kindsFor = checkKinds({ mask, probe: values.probe!, timeoutMs: numbers.timeoutMs, ...(part ? { part } : {}), ...(values.app ? { app: values.app } : {}) });
     for (const student of students) kindsFor(student); // a wrong --app fails here, before any traffic
   } catch (error) {
     console.error(error instanceof RosterError ? error.message : `${(error as Error).message}\n${usage}`);
