@@ -73,5 +73,5 @@ describe('handleOneRequest under clients that reset', () => {
     expect(outcomes.resolved).toBe(ROUNDS * kinds.length + 1);
     expect(good.ending).toBe('end');
     assertSameBytes(good.bytes, HELLO, 'GET /hello after the resets');
-  }, 30_000);
+  });
 });
