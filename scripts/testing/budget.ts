@@ -27,3 +27,29 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms:
 export function budgetFor(baselineMs: number, count = 1): number {
   return Math.max(MIN_BUDGET_MS, Math.ceil(2 * count * baselineMs));
 }
+
+/**
+ * Resolves with the results of `work` once every promise has settled, as long as one settles at
+ * least every `stallMs`; else rejects, naming `what` and how many had settled. For a burst whose
+ * clients wait their turn (3g pauses the connections past its limit): on a busy machine the
+ * whole burst may take long, but a server that stops answering is caught `stallMs` after its
+ * last answer. The promises should not reject (wire.ts exchange() never does).
+ */
+export function withProgress<T>(work: Array<Promise<T>>, stallMs: number, what: string): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    let settled = 0;
+    const stalled = () => reject(new Error(`${what}: none settled for ${stallMs} ms, ${settled} of ${work.length} had`));
+    let timer = setTimeout(stalled, stallMs);
+    for (const promise of work) {
+      void promise.finally(() => {
+        settled++;
+        clearTimeout(timer);
+        if (settled < work.length) timer = setTimeout(stalled, stallMs);
+      });
+    }
+    Promise.all(work).then(
+      (results) => (clearTimeout(timer), resolve(results)),
+      (error: unknown) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}
