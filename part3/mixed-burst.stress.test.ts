@@ -20,7 +20,7 @@ import { crlf, HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts
 const GET = (path: string) => crlf(`GET ${path} HTTP/1.1`, 'Host: localhost', '', '');
 
 /** Past vitest's bound on a stress test (vitest.config.ts): a good client's own silence never ends it first. */
-const HANG_MS = 300_000;
+const HANG_MS = 600_000;
 
 let server: RunningStep | undefined;
 afterEach(async () => {
