@@ -21,7 +21,7 @@ export default defineConfig({
       // otherwise slow the socket tests that compare who was answered first.
       { test: { name: 'browser', include: [BROWSER_TEST], sequence: { groupOrder: 1 }, ...timeouts } },
       // One file at a time: each burst is meant to load the machine by itself. 3h's mixed burst
-      // (390 Node starts at once) takes 30 s quiet and 240-300 s at a load average of 50-60.
+      // (390 Node starts at once) took more than 300 s at a load average of 50-60 (3g's, 241 s).
       { test: { name: 'stress', include: [STRESS_TESTS], maxWorkers: 1, testTimeout: 600_000, hookTimeout: 120_000 } },
     ],
   },
