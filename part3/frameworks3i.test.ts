@@ -29,7 +29,7 @@ function closing(transcript: Transcript): Transcript {
 for (const app of ['expressapp', 'fastifyapp', 'koaapp']) {
   describe(`3i runs ${app}: Part 2's transcripts, byte for byte`, () => {
     let server: RunningStep;
-    beforeAll(async () => (server = await startStep('3i', ['--workers', '1'], { app })), 30_000);
+    beforeAll(async () => (server = await startStep('3i', ['--workers', '1'], { app })));
     afterAll(() => server.stop());
 
     for (const transcript of part2.filter((t) => t.app === app)) {
@@ -45,10 +45,7 @@ for (const app of ['expressapp', 'fastifyapp', 'koaapp']) {
 describe('3i runs an Express app that fails: each answered, the pool serves on', () => {
   let server: RunningStep;
   const spec = 'part2/fixtures/expressfaults.ts:app';
-  beforeAll(
-    async () => (server = await startStep('3i', ['--workers', '1'], { app: spec })),
-    30_000,
-  );
+  beforeAll(async () => (server = await startStep('3i', ['--workers', '1'], { app: spec })));
   afterAll(() => server.stop());
 
   /** The status line of the answer to `request`. */

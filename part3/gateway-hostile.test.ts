@@ -6,6 +6,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budgetFor, timed } from '../scripts/testing/budget.ts';
 import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { childrenOf, until } from '../scripts/testing/processes.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
@@ -44,20 +45,25 @@ describe.each([
   { step: '3i', args: ['--quiet', '--workers', '2'] },
 ])('$step: Part 2 hostile input, same answers', ({ step, args }) => {
   let server: RunningStep;
+  /** How long the clients below may wait in silence: one good exchange timed, scaled to the burst. */
+  let idleTimeoutMs: number;
   beforeAll(async () => {
     server = await startStep(step, args, { app: 'hello', env: { LSBAWS_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) } });
+    const warmUp = await timed(() => exchange(server.target, [GET_HELLO]));
+    assertSameBytes(warmUp.result.bytes, HELLO, 'the warm-up');
+    idleTimeoutMs = budgetFor(warmUp.ms + REQUEST_TIMEOUT_MS, CASES.length);
   });
   afterAll(async () => {
     await server?.stop();
   });
 
   it('every bad request gets its 4xx/5xx with the one-line reason, all at once', async () => {
-    const results = await Promise.all(CASES.map(([, request]) => exchange(server.target, [request])));
+    const results = await Promise.all(CASES.map(([, request]) => exchange(server.target, [request], { idleTimeoutMs })));
     CASES.forEach(([name, , status, reason], i) => {
       assertSameBytes(results[i]!.bytes, errorResponse(status, reason), name);
       expect(results[i]!.ending, name).toBe('end');
     });
-    assertSameBytes((await exchange(server.target, [GET_HELLO])).bytes, HELLO, 'the next request');
+    assertSameBytes((await exchange(server.target, [GET_HELLO], { idleTimeoutMs })).bytes, HELLO, 'the next request');
   });
 
   it('too large, too slow, half-closed, empty and reset clients: the same answers, and the server keeps serving', async () => {
@@ -69,12 +75,12 @@ describe.each([
       socket.on('close', () => resolve());
     });
     const [tooLarge, bodyTooLarge, silent, halfHead, halfBody, empty] = await Promise.all([
-      exchange(server.target, [flood]),
-      exchange(server.target, [crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 2000000', '', '')]),
-      exchange(server.target, [crlf('GET /hello HTTP/1.1', 'Host: x', '')]),
-      exchange(server.target, [crlf('GET /hello HTTP/1.1', 'Host: x', '')], { halfClose: true }),
-      exchange(server.target, [crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 10', '', 'abc')], { halfClose: true }),
-      exchange(server.target, [], { halfClose: true }),
+      exchange(server.target, [flood], { idleTimeoutMs }),
+      exchange(server.target, [crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 2000000', '', '')], { idleTimeoutMs }),
+      exchange(server.target, [crlf('GET /hello HTTP/1.1', 'Host: x', '')], { idleTimeoutMs }),
+      exchange(server.target, [crlf('GET /hello HTTP/1.1', 'Host: x', '')], { halfClose: true, idleTimeoutMs }),
+      exchange(server.target, [crlf('POST / HTTP/1.1', 'Host: x', 'Content-Length: 10', '', 'abc')], { halfClose: true, idleTimeoutMs }),
+      exchange(server.target, [], { halfClose: true, idleTimeoutMs }),
       reset,
     ]);
     assertSameBytes(tooLarge.bytes, errorResponse('431 Request Header Fields Too Large', 'the request head is larger than 8192 bytes'), 'a head larger than the limit');
@@ -83,7 +89,7 @@ describe.each([
     assertSameBytes(halfHead.bytes, errorResponse('400 Bad Request', 'the connection ended before the blank line that ends the request head'), 'a half-close in the head');
     assertSameBytes(halfBody.bytes, errorResponse('400 Bad Request', 'the request body ended after 3 of the 10 bytes its Content-Length announced'), 'a half-close in the body');
     expect(empty.bytes.length).toBe(0);
-    assertSameBytes((await exchange(server.target, [GET_HELLO])).bytes, HELLO, 'the next request');
-    if (step === '3h') await until(() => childrenOf(server.pid).length === 0, 'no child is left');
+    assertSameBytes((await exchange(server.target, [GET_HELLO], { idleTimeoutMs })).bytes, HELLO, 'the next request');
+    if (step === '3h') await until(() => childrenOf(server.pid).length === 0, 'no child is left', idleTimeoutMs);
   });
 });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILD_DIR, buildProgram, importSpecifier, prepareArguments, programName, PROGRAMS } from './part3.ts';
+import { BUILD_DIR, buildProgram, importSpecifier, prepareArguments, programName, PROGRAMS, usage } from './part3.ts';
 
 describe('npm run part3', () => {
   it('knows each step by its short name, its file name, or its path', () => {
@@ -14,6 +14,11 @@ describe('npm run part3', () => {
     expect(programName('client3')).toBe('client');
     expect(programName('3z')).toBeUndefined();
     expect(Object.keys(PROGRAMS)).toEqual(['3a', '3b', '3c', '3d', '3e', '3f', '3g', '3h', '3i', 'client', 'baseline', 'net-floor']);
+  });
+
+  it("Part 3's lesson shows the usage it prints, every program listed", () => {
+    const lesson = readFileSync(new URL('../part3/README.md', import.meta.url), 'utf8');
+    expect(lesson).toContain(`> tsx scripts/part3.ts\n\n${usage()}\n\`\`\``);
   });
 
   it("replaces 3h's MODULE:EXPORT with its bundle, and leaves option values alone", async () => {

@@ -224,7 +224,8 @@ export async function prepareArguments(name: string, args: string[]): Promise<st
   return prepared;
 }
 
-function usage(): string {
+/** What `npm run part3` with no step prints: every program, one line each. */
+export function usage(): string {
   const lines = Object.entries(PROGRAMS).map(([name, { about }]) => `  ${name.padEnd(9)} ${about}`);
   return ['Usage: npm run part3 -- STEP [options]', '', ...lines, '', 'Each step says its options in the banner at the top of its file.'].join('\n');
 }

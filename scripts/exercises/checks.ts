@@ -53,13 +53,20 @@ export function listenOnFreePort(server: Server): Promise<Server> {
 }
 
 /**
+ * How long a server may stay silent before a check gives up on it, in ms: long enough for a busy
+ * laptop (at a load of 30 on two cores, the course's own server, run in the checking process,
+ * stayed silent for 3 s while that process waited for a CPU), short enough that a server that
+ * never closes fails within seconds.
+ */
+const SILENCE_MS = 10_000;
+
+/**
  * Sends `request` (one write), reads to the end of the stream, and returns
- * the bytes. How long the server may stay silent: 3 s, plenty on
- * 127.0.0.1, short enough that a server that never closes fails quickly.
+ * the bytes, allowing {@link SILENCE_MS} of silence.
  * @throws CheckFailure when the connection fails or the server never closes.
  */
 export async function ask(target: Target, request: string): Promise<Buffer> {
-  const timeoutMs = 3000;
+  const timeoutMs = SILENCE_MS;
   const result = await exchange(target, [Buffer.from(request, 'latin1')], { idleTimeoutMs: timeoutMs });
   if (result.error?.code === 'ECONNREFUSED' && result.bytes.length === 0) {
     throw new CheckFailure(`nothing is listening on ${target.host}:${target.port} (connection refused): start your server first, or check --target`);
@@ -85,7 +92,7 @@ export async function transcriptsAgree(ctx: CheckContext, part: string, target: 
   const all = loadTranscripts(join(ctx.root, part, 'transcripts'));
   for (const transcript of all) {
     if (only && !only(transcript)) continue;
-    const result = await replay(target, transcript, 3000);
+    const result = await replay(target, transcript, SILENCE_MS);
     const diff = byteDiff(transcript.responseBytes, result.bytes, { expected: `golden ${transcript.response}`, actual: 'your server' });
     if (diff.length > 0) {
       const sharing = all.filter((other) => other.response === transcript.response).length;

@@ -34,7 +34,9 @@ describe('buildSite', () => {
     for (const file of ['index.html', 'part1/index.html', 'part1/01-more.html', 'glossary.html', '404.html', 'site.css']) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
-    expect(result.ms).toBeLessThan(3000);
+    // The fixture's four pages: the bound only catches a build gone pathological (every page
+    // rendered once per page, say), with room for a machine many times busier than a quiet one.
+    expect(result.ms).toBeLessThan(10_000);
   });
 
   it('links Home and the parts that exist, and the previous and next pages', () => {

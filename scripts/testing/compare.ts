@@ -205,8 +205,18 @@ export function describeEarlyClose(result: Replayed, transcript: Transcript): st
   const expected = countResponses(transcript.responseBytes);
   const answered = countResponses(result.bytes);
   if (expected < 2 || answered >= expected) return undefined;
-  const rule = 'HTTP/1.1 keeps a connection open unless a side says Connection: close (RFC 9112 §9.3)';
+  // RFC 9112 §9.3: persistence follows the version of the last request answered.
+  const last = transcript.parts[Math.max(answered, 1) - 1] ?? transcript.parts[0]!;
+  const rule =
+    requestVersion(last.requestBytes) === 'HTTP/1.0'
+      ? 'an HTTP/1.0 request keeps a connection open only when it says Connection: keep-alive, as this one does, and the server honours it (RFC 9112 §9.3)'
+      : 'HTTP/1.1 keeps a connection open unless a side says Connection: close (RFC 9112 §9.3)';
   return `the server closed the connection after ${answered} of ${expected} responses, where it should have kept it open: ${rule}`;
+}
+
+/** The HTTP-version of a request's request line (`HTTP/1.0`), or undefined when it has none. */
+function requestVersion(request: Buffer): string | undefined {
+  return /^[^ \r\n]+ [^ \r\n]+ (HTTP\/\d\.\d)\r?\n/.exec(request.toString('latin1'))?.[1];
 }
 
 /** One line on how an exchange ended, when that is not the normal end of stream. */

@@ -102,7 +102,9 @@ export async function startStep(name: string, args: string[] = [], options: { ap
     },
   };
   try {
-    const banner = await running.line(/Serving HTTP on port (\d+)/, 'stdout', 15_000);
+    // A Node start takes 0.1 s on a quiet machine and a second or two on a busy one: a minute
+    // only bounds a step that never starts.
+    const banner = await running.line(/Serving HTTP on port (\d+)/, 'stdout', 60_000);
     running.target.port = Number(banner[1]);
   } catch (error) {
     await running.stop();
@@ -147,6 +149,11 @@ export function openClient(target: Target, request?: Buffer): TimedClient {
   socket.on('error', (error: NodeJS.ErrnoException) => (ending ??= error.code ?? error.message));
   socket.on('close', () => gotClosed(performance.now()));
   return { socket, received: () => Buffer.concat(chunks), firstByte, closed, ending: () => ending };
+}
+
+/** The numbers of client3's report, by label: { connected: 60, ended: 60, ... }. */
+export function reportNumbers(output: string): Record<string, number> {
+  return Object.fromEntries([...output.matchAll(/^([a-z ]+):\s+(\d+(?:\.\d+)?)/gm)].map(([, label, value]) => [label!.trim(), Number(value)]));
 }
 
 /** Runs part3/client3.ts (bundled) with `args` and resolves with its output once it has exited. */
