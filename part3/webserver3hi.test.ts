@@ -1,11 +1,13 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import { where } from '../scripts/testing/platform.ts';
 import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { childrenOf, processInfo, until } from '../scripts/testing/processes.ts';
+import { childrenOf, listenBacklog, processInfo, until } from '../scripts/testing/processes.ts';
 import { exchange, type Target } from '../scripts/testing/wire.ts';
+import { REQUEST_QUEUE_SIZE } from './webserver3i.ts';
 
 const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 const WAIT_APP = 'part3/fixtures/waitapp.ts:app';
@@ -124,5 +126,21 @@ where('POSIX signals').describe('3i: a pre-forked pool', () => {
       outcome = await tryConnect(server.target);
     }
     expect(outcome).toBe('ECONNREFUSED');
+  });
+});
+
+where('listen backlogs').describe('3i: the listen backlog', () => {
+  it('is REQUEST_QUEUE_SIZE with every worker accepting, and after a worker is replaced', async () => {
+    // Each worker's listen(2) on the shared socket sets the backlog again: Node's default is 511.
+    // Linux caps it at net.core.somaxconn; with a cap of 511 or less this test could not tell.
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    const expected = Math.min(REQUEST_QUEUE_SIZE, somaxconn);
+    expect(expected, `net.core.somaxconn is ${somaxconn}: raise it above 511`).toBeGreaterThan(511);
+    server = await startStep('3i', ['--workers', '2'], { app: 'hello' });
+    const [victim] = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map((match) => Number(match[1]));
+    expect(listenBacklog(server.target.port)).toBe(expected);
+    process.kill(victim!, 'SIGKILL');
+    await server.lines(/^Worker (\d+) is accepting connections$/, 3);
+    expect(listenBacklog(server.target.port)).toBe(expected);
   });
 });

@@ -240,8 +240,9 @@ export async function serveAsWorker(spec: string, port: number, host: string, op
   });
   const accepting = () => tellPrimary({ listening: (server.address() as { port: number }).port });
   process.on('message', (message: unknown, handle?: object) => {
-    // The listening socket the primary holds: accept on it.
-    if (message === 'listen' && handle) server.listen(handle, accepting);
+    // The listening socket the primary holds: accept on it. Node calls listen(2) on it again,
+    // with the backlog given here or its default of 511, which would replace ours.
+    if (message === 'listen' && handle) server.listen(handle, REQUEST_QUEUE_SIZE, accepting);
     // The first worker creates it (exclusive: not through cluster) and sends the primary its handle.
     if (message === 'bind') {
       server.listen({ port, host, backlog: REQUEST_QUEUE_SIZE, exclusive: true }, () => {
