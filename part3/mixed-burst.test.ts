@@ -11,7 +11,7 @@ import { hostileClient } from '../scripts/testing/hostile-clients.ts';
 import { childrenOf, descriptorCount, until } from '../scripts/testing/processes.ts';
 import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
-import { RESPONSE } from '../part1/webserver1.ts';
+import { RESPONSE } from './plumbing.ts';
 import { crlf, HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts';
 
 /** Joins HTTP lines with CRLF: one line of the message per string. */

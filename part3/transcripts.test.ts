@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTranscripts, replay, writesOf, type Transcript } from '../scripts/testing/transcripts.ts';
 import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { assertSameBytes, type Target } from '../scripts/testing/wire.ts';
-import { RESPONSE } from '../part1/webserver1.ts';
+import { RESPONSE } from './plumbing.ts';
 
 const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', import.meta.url)));
 const plain = transcripts.filter((transcript) => !transcript.app);

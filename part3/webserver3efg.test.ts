@@ -3,7 +3,7 @@ import { where } from '../scripts/testing/platform.ts';
 import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { childrenOf, processInfo, until } from '../scripts/testing/processes.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
-import { RESPONSE } from '../part1/webserver1.ts';
+import { RESPONSE } from './plumbing.ts';
 
 const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 

@@ -60,9 +60,9 @@ import type { Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { explainListenError } from '../part1/webserver1.ts';
 import { loadApplication } from '../part2/loader.ts';
 import { makeServer, type ServerOptions } from '../part2/webserver2b.ts';
+import * as plumbing from './plumbing.ts';
 
 export const DEFAULT_PORT = 8888;
 export const DEFAULT_HOST = 'localhost';
@@ -235,7 +235,7 @@ export async function serveAsWorker(spec: string, port: number, host: string, op
   const app = await loadApplication(spec);
   const server = makeServer(app, options);
   server.on('error', (error: NodeJS.ErrnoException) => {
-    console.error(explainListenError(error, port, host));
+    console.error(plumbing.explainListenError(error, port, host));
     process.exit(1); // before it ever listened: the primary stops the pool
   });
   const accepting = () => tellPrimary({ listening: (server.address() as { port: number }).port });
@@ -274,21 +274,6 @@ function tellPrimary(message: unknown, handle?: object): void {
   process.send!(message, handle as Server | undefined, {}, (error: Error | null) => error && process.exit(0));
 }
 
-// #region fixed-date
-/**
- * The clock behind the Date header. Part 2's tests pass a fixed clock to the
- * server function; a test of this server talks to another process, so it
- * sets LSBAWS_FIXED_DATE (an ISO date) and every response says that date,
- * byte for byte repeatable. Without it, the real time.
- */
-function clockFromEnvironment(): Pick<ServerOptions, 'clock' | 'requestTimeoutMs'> {
-  const fixed = process.env.LSBAWS_FIXED_DATE;
-  // LSBAWS_REQUEST_TIMEOUT_MS: a test's silent client is dropped (408) without waiting Part 2's 30 s.
-  const timeout = process.env.LSBAWS_REQUEST_TIMEOUT_MS;
-  return { ...(fixed ? { clock: () => new Date(fixed) } : {}), ...(timeout ? { requestTimeoutMs: Number(timeout) } : {}) };
-}
-// #endregion
-
 /** Reads the command line. @throws Error with a one-line message on bad input. */
 export function parseOptions(args: string[]): { spec: string; port: number; host: string; quiet: boolean; workers: number; schedule: 'shared' | 'rr' } {
   const { values, positionals } = parseArgs({
@@ -322,14 +307,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { spec, port, host, quiet } = options;
-  const log = quiet ? {} : { log: (line: string) => console.log(line) };
-  if (cluster.isWorker) return serveAsWorker(spec, port, host, { serverName: host, multiprocess: true, ...log, ...clockFromEnvironment() });
-  try {
-    await loadApplication(spec); // once, to fail here on a typo rather than in every worker
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
-  }
+  if (cluster.isWorker) return serveAsWorker(spec, port, host, plumbing.gatewayOptions(host, quiet));
+  await plumbing.loadOrExit(spec); // once, to fail here on a typo rather than in every worker
   if (host === '0.0.0.0' || host === '::') {
     console.error(`Warning: listening on every network interface (${host}): anyone who can reach this machine can connect.`);
   }

@@ -203,7 +203,8 @@ const backlog: Exercise = {
   kind: 'code',
   hints: [
     'parseOptions returns backlog (REQUEST_QUEUE_SIZE when absent; a whole number of 1 or more, ' +
-      'else an Error naming --backlog), and listen(port, host, backlog) passes it to server.listen.',
+      'else an Error naming --backlog: plumbing.count does that), and main passes it to ' +
+      'plumbing.listenOrExit, whose listen(port, host, backlog) gives it to server.listen.',
     'See it: ss -ltn shows a listening socket\'s backlog in its Send-Q column.',
   ],
   async check(ctx) {
@@ -215,7 +216,7 @@ const backlog: Exercise = {
     await refuses(ctx, parse, ['--backlog', '0'], '--backlog');
     if (process.platform !== 'linux' || !hasSs()) return; // ss shows the backlog; elsewhere, no step
     await ctx.step("listen(0, '127.0.0.1', 7): the kernel's queue holds 7 (ss -ltn, Send-Q)", async () => {
-      const listen = await ctx.need<Listen3a>('part3/webserver3a.ts', 'listen', '(port, host, backlog)');
+      const listen = await ctx.need<Listen3a>('part3/plumbing.ts', 'listen', '(port, host, backlog)');
       const server = await listen(0, '127.0.0.1', 7);
       try {
         const port = (server.address() as AddressInfo).port;
