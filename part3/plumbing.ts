@@ -141,11 +141,7 @@ export async function listenOrExit(
   backlog: number,
   { noDelay = false, name = '' } = {},
 ): Promise<Server> {
-  if (host === '0.0.0.0' || host === '::') {
-    console.error(
-      `Warning: listening on every network interface (${host}): anyone who can reach this machine can connect.`,
-    );
-  }
+  warnOnEveryInterface(host);
   try {
     const server = await listen(port, host, backlog, { noDelay });
     const address = server.address() as { port: number };
@@ -155,6 +151,13 @@ export async function listenOrExit(
     console.error(explainListenError(error as NodeJS.ErrnoException, port, host));
     process.exit(1);
   }
+}
+
+/** Warns before a server listens on every network interface (`--host 0.0.0.0`, a classroom). */
+export function warnOnEveryInterface(host: string): void {
+  if (host !== '0.0.0.0' && host !== '::') return;
+  const who = 'anyone who can reach this machine can connect';
+  console.error(`Warning: listening on every network interface (${host}): ${who}.`);
 }
 
 // #region options
