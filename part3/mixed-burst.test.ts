@@ -31,17 +31,30 @@ describe.each([
     server = await startStep(step, args, { ...(app ? { app } : {}) });
     const running = server;
     // The first fork opens what libuv keeps for good (the SIGCHLD pipe): warm up, then count.
-    assertSameBytes((await exchange(running.target, [GET('/warm-up')])).bytes, answer, 'the warm-up');
+    assertSameBytes(
+      (await exchange(running.target, [GET('/warm-up')])).bytes,
+      answer,
+      'the warm-up',
+    );
     await until(() => childrenOf(running.pid).length === 0, 'the warm-up child has gone');
     const baseline = descriptorCount(running.pid);
-    const good = Array.from({ length: 300 }, (_, i) => exchange(running.target, [GET(`/burst/${i}`)], { idleTimeoutMs: 40_000 }));
-    const bad = [...Array.from({ length: 60 }, () => hostileClient(running.target, 'empty')), ...Array.from({ length: 30 }, () => hostileClient(running.target, 'reset'))];
+    const good = Array.from({ length: 300 }, (_, i) =>
+      exchange(running.target, [GET(`/burst/${i}`)], { idleTimeoutMs: 40_000 }),
+    );
+    const bad = [
+      ...Array.from({ length: 60 }, () => hostileClient(running.target, 'empty')),
+      ...Array.from({ length: 30 }, () => hostileClient(running.target, 'reset')),
+    ];
     const [results] = await Promise.all([Promise.all(good), Promise.all(bad)]);
     const answered = results.filter((result) => result.bytes.equals(answer)).length;
     const wrong = results.find((result) => !result.bytes.equals(answer));
     if (wrong) assertSameBytes(wrong.bytes, answer, `a good client (${answered} of 300 answered)`);
     expect(answered).toBe(300);
     await until(() => childrenOf(running.pid).length === 0, 'no child is left', 20_000);
-    await until(() => descriptorCount(running.pid) === baseline, `the parent is back to ${baseline} descriptors`, 5000);
+    await until(
+      () => descriptorCount(running.pid) === baseline,
+      `the parent is back to ${baseline} descriptors`,
+      5000,
+    );
   }, 90_000);
 });

@@ -34,7 +34,7 @@ export { explainListenError, RESPONSE };
 
 export const DEFAULT_PORT = 8888;
 export const DEFAULT_HOST = 'localhost';
-/** How long a step waits for a silent client, in ms: Part 1's, or LSBAWS_IDLE_TIMEOUT_MS (tests). */
+/** How long a step waits for a silent client, in ms: Part 1's, or LSBAWS_IDLE_TIMEOUT_MS. */
 const IDLE_MS = Number(process.env.LSBAWS_IDLE_TIMEOUT_MS ?? IDLE_TIMEOUT_MS);
 
 // #region read-request
@@ -68,12 +68,15 @@ export function readRequest(connection: Socket): Promise<Buffer> {
 }
 // #endregion
 
-/** Writes `bytes`; resolves when the kernel has them, or when the write failed (the 'error' listener says why). */
+/**
+ * Writes `bytes`; resolves when the kernel has them, or when the write failed
+ * (the 'error' listener says why).
+ */
 export function send(connection: Socket, bytes: Buffer): Promise<void> {
   return new Promise((resolve) => connection.write(bytes, () => resolve()));
 }
 
-/** The 'error' listener every connection has: a client's reset ends its connection, never the server. */
+/** The 'error' listener every connection has: a reset ends its connection, never the server. */
 export function dropOnError(connection: Socket): void {
   connection.on('error', (error: NodeJS.ErrnoException) => {
     console.error(`${error.code ?? error.message}: connection dropped`);
@@ -164,7 +167,7 @@ export function warnOnEveryInterface(host: string): void {
 /** The options every step takes, for parseArgs: `--port N`, `--host H`. */
 export const PORT_AND_HOST = { port: { type: 'string' }, host: { type: 'string' } } as const;
 
-/** `--port` and `--host` from parseArgs' values. @throws Error with a one-line message on a bad port. */
+/** `--port` and `--host` from parseArgs' values. @throws Error with one line on a bad port. */
 export function portAndHost(values: { port?: string; host?: string }): {
   port: number;
   host: string;
@@ -184,7 +187,7 @@ export function seconds(value: string | undefined, name: string, fallback: numbe
   return seconds;
 }
 
-/** `--NAME N`: a whole number, 1 or more, `fallback` when absent. @throws Error naming the option. */
+/** `--NAME N`: a whole number, 1 or more, `fallback` when absent. @throws Error naming it. */
 export function count(value: string | undefined, name: string, fallback: number): number {
   const count = Number(value ?? fallback);
   if (!Number.isInteger(count) || count < 1)
@@ -319,8 +322,10 @@ export function receiveConnection(
   process.once('message', async (message: unknown, connection?: Socket) => {
     if (message !== 'connection' || !connection) process.exit(1);
     received = true;
-    process.send!('received', undefined, {}, () => {}); // the parent closes its copy when it hears this (if it has gone, no matter)
-    connection.allowHalfOpen = true; // as in the parent's server: a half-closed client (nc -N) still gets its answer
+    // The parent closes its copy when it hears this (if it has gone, no matter).
+    process.send!('received', undefined, {}, () => {});
+    // As in the parent's server: a half-closed client (nc -N) still gets its answer.
+    connection.allowHalfOpen = true;
     await serve(connection);
     process.exit(0);
   });

@@ -51,7 +51,7 @@ export function giveSocket(sharing: SocketSharing, worker: Worker): void {
   else sharing.waiting.push(worker);
 }
 
-/** The first worker has made the listening socket (`handle`): keep it, and give it to those waiting. */
+/** The first worker made the listening socket (`handle`): keep it, give it to those waiting. */
 export function keepSocket(sharing: SocketSharing, handle: ListeningSocket | undefined): void {
   if (!handle || sharing.listeningSocket) return;
   sharing.listeningSocket = handle;

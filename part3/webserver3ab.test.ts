@@ -5,7 +5,8 @@ import { openClient, startStep, type RunningStep } from '../scripts/testing/runn
 import { assertSameBytes } from '../scripts/testing/wire.ts';
 import { RESPONSE } from './plumbing.ts';
 
-const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
+const GET = (path: string) =>
+  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 
 let server: RunningStep | undefined;
 afterEach(async () => {

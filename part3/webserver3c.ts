@@ -56,7 +56,7 @@ export const DEFAULT_SLEEP_SECONDS = 60;
  */
 export function serveForever(server: Server, sleepSeconds: number): void {
   server.on('connection', (connection) => {
-    plumbing.dropOnError(connection); // the parent never reads or writes it, but every socket has a listener
+    plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
     const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
     sendConnection(child, connection);
   });
@@ -100,13 +100,16 @@ export async function handleRequest(connection: Socket, sleepSeconds: number): P
     console.log(`Child PID: ${process.pid}. Parent PID ${process.ppid}`);
     console.log(request.toString('utf8'));
     await plumbing.send(connection, plumbing.RESPONSE);
-    sleepSync(sleepSeconds); // the original's time.sleep(60): only this child stops, the parent accepts on
+    sleepSync(sleepSeconds); // time.sleep(60): only this child stops, the parent accepts on
   }
   plumbing.closeConnection(connection, request);
 }
 // #endregion
 
-/** Reads the command line; `--child` is set by the parent. @throws Error with a one-line message on bad input. */
+/**
+ * Reads the command line; `--child` is set by the parent.
+ * @throws Error with a one-line message on bad input.
+ */
 export function parseOptions(args: string[]) {
   const { values } = parseArgs({
     args,

@@ -35,7 +35,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { Server, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import * as plumbing from './plumbing.ts';
-import { serveChild } from './webserver3c.ts'; // the child's side: 3c's, unchanged
+// The child's side: 3c's, unchanged.
+import { serveChild } from './webserver3c.ts';
 
 /**
  * How many connections the kernel completes and holds for us while we are
@@ -59,7 +60,7 @@ export function serveForever(server: Server, sleepSeconds: number): void {
   const clients: Socket[] = [];
   server.on('connection', (connection) => {
     clients.push(connection);
-    plumbing.dropOnError(connection); // the parent never reads or writes it, but every socket has a listener
+    plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
     const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
     sendConnection(child, connection);
     console.log(clients.length);
@@ -80,7 +81,10 @@ function sendConnection(child: ChildProcess, connection: Socket): void {
 }
 // #endregion
 
-/** Reads the command line; `--child` is set by the parent. @throws Error with a one-line message on bad input. */
+/**
+ * Reads the command line; `--child` is set by the parent.
+ * @throws Error with a one-line message on bad input.
+ */
 export function parseOptions(args: string[]) {
   const { values } = parseArgs({
     args,

@@ -37,7 +37,8 @@ import type { Server, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import * as plumbing from './plumbing.ts';
 import { sleepSync } from './webserver3b.ts';
-import { serveChild } from './webserver3c.ts'; // the child's side: 3c's, unchanged
+// The child's side: 3c's, unchanged.
+import { serveChild } from './webserver3c.ts';
 
 /**
  * How many connections the kernel completes and holds for us while we are
@@ -48,7 +49,7 @@ import { serveChild } from './webserver3c.ts'; // the child's side: 3c's, unchan
 export const REQUEST_QUEUE_SIZE = 1024;
 /** How long handle_request sleeps after each response, in seconds: the original's 3e does not. */
 export const DEFAULT_SLEEP_SECONDS = 0;
-/** How long the parent blocks after handing over a connection, in seconds: long enough to type a ps command. */
+/** How long the parent blocks after a hand-over, in seconds: long enough to type a ps command. */
 export const DEFAULT_BUSY_SECONDS = 30;
 
 // #region serve-forever
@@ -59,7 +60,7 @@ export const DEFAULT_BUSY_SECONDS = 30;
  */
 export function serveForever(server: Server, sleepSeconds: number, busySeconds: number): void {
   server.on('connection', (connection) => {
-    plumbing.dropOnError(connection); // the parent never reads or writes it, but every socket has a listener
+    plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
     const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
     sendConnection(child, connection, busySeconds);
   });
@@ -83,7 +84,10 @@ function sendConnection(child: ChildProcess, connection: Socket, busySeconds: nu
 }
 // #endregion
 
-/** Reads the command line; `--child` is set by the parent. @throws Error with a one-line message on bad input. */
+/**
+ * Reads the command line; `--child` is set by the parent.
+ * @throws Error with a one-line message on bad input.
+ */
 export function parseOptions(args: string[]) {
   const { values } = parseArgs({
     args,

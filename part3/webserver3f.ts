@@ -40,7 +40,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { Server, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import * as plumbing from './plumbing.ts';
-import { serveChild } from './webserver3c.ts'; // the child's side: 3c's, unchanged
+// The child's side: 3c's, unchanged.
+import { serveChild } from './webserver3c.ts';
 
 /**
  * How many connections the kernel completes and holds for us while we are
@@ -61,11 +62,7 @@ export const DEFAULT_SLEEP_SECONDS = 3;
 export function serveForever(server: Server, sleepSeconds: number): void {
   let alive = 0;
   // #region grim-reaper
-  /**
-   * Runs when a child has exited and libuv has reaped it (waitpid): the
-   * original's grim_reaper. `code` is the exit status; `signal` is set
-   * instead when a signal killed the child (kill -9, a crash).
-   */
+  /** The original's grim_reaper: a child has exited, and libuv has reaped it (waitpid). */
   function grimReaper(child: ChildProcess, code: number | null, signal: string | null): void {
     alive -= 1;
     const how = signal ? `signal ${signal}` : `status ${code}`;
@@ -74,7 +71,7 @@ export function serveForever(server: Server, sleepSeconds: number): void {
   // #endregion
 
   server.on('connection', (connection) => {
-    plumbing.dropOnError(connection); // the parent never reads or writes it, but every socket has a listener
+    plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
     alive += 1; // counted from fork(): if fork fails, 'error' comes instead of 'exit'
     const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
     child.once('error', () => (alive -= 1)); // fork failed: no 'exit' will come
@@ -98,7 +95,10 @@ function sendConnection(child: ChildProcess, connection: Socket): void {
 }
 // #endregion
 
-/** Reads the command line; `--child` is set by the parent. @throws Error with a one-line message on bad input. */
+/**
+ * Reads the command line; `--child` is set by the parent.
+ * @throws Error with a one-line message on bad input.
+ */
 export function parseOptions(args: string[]) {
   const { values } = parseArgs({
     args,

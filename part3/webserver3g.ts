@@ -28,7 +28,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { Server, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import * as plumbing from './plumbing.ts';
-import { serveChild } from './webserver3c.ts'; // the child's side: 3c's, unchanged
+// The child's side: 3c's, unchanged.
+import { serveChild } from './webserver3c.ts';
 
 /**
  * How many connections the kernel completes and holds for us while we are
@@ -64,40 +65,34 @@ export function serveForever(server: Server, sleepSeconds: number, maxChildren: 
   const waiting: Socket[] = []; // accepted and paused, not yet handed to a child; oldest first
   let alive = 0;
   // #region grim-reaper
-  /**
-   * Runs when a child has exited and libuv has reaped it (waitpid): the
-   * original's grim_reaper. `code` is the exit status; `signal` is set
-   * instead when a signal killed the child (kill -9, a crash).
-   */
+  /** The original's grim_reaper: a child has exited, and libuv has reaped it (waitpid). */
   function grimReaper(child: ChildProcess, code: number | null, signal: string | null): void {
     alive -= 1;
     const how = signal ? `signal ${signal}` : `status ${code}`;
-    console.log(
-      `Child ${child.pid} terminated with ${how} (${alive} alive, ${waiting.length} waiting)`,
-    );
+    const counts = `${alive} alive, ${waiting.length} waiting`;
+    console.log(`Child ${child.pid} terminated with ${how} (${counts})`);
     forkChildren();
   }
   // #endregion
 
   server.on('connection', (connection) => {
-    plumbing.dropOnError(connection); // the parent never reads or writes it, but every socket has a listener
+    plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
     waiting.push(connection);
     forkChildren();
   });
 
   // #region fork-children
-  /** Hands waiting connections to new children, oldest first, while fewer than maxChildren are alive. */
+  /** Hands waiting connections to new children, oldest first, while fewer than maxChildren live. */
   function forkChildren(): void {
     while (alive < maxChildren && waiting.length > 0) handOver(waiting.shift()!);
   }
   // #endregion
 
   function handOver(connection: Socket): void {
-    alive += 1; // counted from fork(), not from 'spawn': forkChildren forks several before any 'spawn' arrives
+    alive += 1; // from fork(), not 'spawn': forkChildren forks several before any 'spawn' comes
     const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
     child.once('error', () => {
-      // fork failed (forkChild has dropped the connection), so no 'exit' will
-      // come. The next connection gets its turn at once: none waits for ever.
+      // fork failed: no 'exit' will come. The next connection gets its turn at once.
       alive -= 1;
       forkChildren();
     });
@@ -121,7 +116,10 @@ function sendConnection(child: ChildProcess, connection: Socket): void {
 }
 // #endregion
 
-/** Reads the command line; `--child` is set by the parent. @throws Error with a one-line message on bad input. */
+/**
+ * Reads the command line; `--child` is set by the parent.
+ * @throws Error with a one-line message on bad input.
+ */
 export function parseOptions(args: string[]) {
   const { values } = parseArgs({
     args,

@@ -105,7 +105,7 @@ export function serveForever(size: number, schedule: 'shared' | 'rr'): void {
   for (let i = 0; i < size; i++) spawnWorker(pool);
 }
 
-/** Forks one worker. A fork that fails (EAGAIN, EMFILE) is reported; the pool goes on without it. */
+/** Forks one worker. A fork that fails (EAGAIN, EMFILE) is reported; the pool goes on. */
 function spawnWorker(pool: Pool): void {
   if (pool.draining) return;
   const worker = cluster.fork();
