@@ -12,10 +12,8 @@
  * The reaper now speaks only of children that did not exit cleanly, and
  * --quiet silences the request log (for load tests).
  *
- * Unlike a child of fork(2), which inherits the application its parent has
- * already imported, each Node child imports it again: that is part of what a
- * child costs here (part3/NOTES.md). It loads it before it asks for its
- * connection.
+ * Unlike a child of fork(2), each Node child imports the application again,
+ * before it asks for its connection: part of what a child costs (NOTES.md).
  *
  * See it:   npm run part3 -- 3h honoapp        (or hello, h3app, ittyapp, ...)
  *           curl -v http://localhost:8888/hello
@@ -30,28 +28,8 @@ import { parseArgs } from 'node:util';
 import { loadApplication } from '../part2/loader.ts';
 import { handleOneRequest, type ServerOptions } from '../part2/webserver2.ts';
 import * as plumbing from './plumbing.ts';
-
-/**
- * How many connections the kernel completes and holds for us while we are
- * not accepting (Linux caps it at net.core.somaxconn). Larger than 3b's 5:
- * a forking server is meant for bursts of clients, and client3 opens 1024
- * connections at once.
- */
-export const REQUEST_QUEUE_SIZE = 1024;
-
-// #region max-children
-/**
- * How many children may be alive at once. A child is a whole Node process:
- * about 43 MB resident, 6-7 MB of it its own (the rest is Node's code,
- * shared), and 30-60 ms of CPU before it can serve (part3/NOTES.md). Two
- * cores start about two at a time whatever the limit: with 1024 quick
- * requests at once, 8, 32 and 128 all took about 24 s. The limit matters
- * when requests wait (on a database, on --sleep), each holding a child
- * meanwhile: 32 lets that many wait at once and bounds the tree at about
- * 250 MB of private memory (some 1.4 GB of RSS as ps adds it up).
- */
-export const DEFAULT_MAX_CHILDREN = 32;
-// #endregion
+// The listen backlog and the limit on children: 3g's, for the same reasons.
+import { DEFAULT_MAX_CHILDREN, REQUEST_QUEUE_SIZE } from './webserver3g.ts';
 
 // #region serve-forever
 /**
@@ -121,8 +99,7 @@ function sendConnection(child: ChildProcess, connection: Socket): void {
  * the application `spec` names, exit (os._exit(0)).
  */
 export function serveChild(spec: string, options: ServerOptions): void {
-  // Load it before asking for the connection. The parent has loaded it
-  // already, so a failure here means the module changed since.
+  // The parent has loaded it already: a failure here means the module changed since.
   const app = loadApplication(spec).catch((error: Error) => {
     console.error(error.message);
     process.exit(1);

@@ -2,11 +2,9 @@
  * Part 3, step 3i (beyond the original): a pre-forked pool. --workers
  * processes, started once, all accepting on the same listening socket.
  *
- * Forking per connection (3c-3h) pays for a process start on every request:
- * tens of milliseconds of CPU each, about 30 requests a second on two cores
- * where 3i serves thousands (part3/NOTES.md). Apache's prefork MPM and
- * gunicorn start their workers once, and every worker accepts on the one
- * listening socket; the kernel gives each new connection to one of them.
+ * Forking per connection (3c-3h) pays for a process start on every request
+ * (part3/NOTES.md). Apache's prefork MPM and gunicorn start their workers
+ * once, and every worker accepts on the one listening socket.
  * Changed since 3h: each worker is a whole Part 2 server (makeServer), loads
  * the application once, and serves connection after connection. The primary
  * serves nothing: it holds the listening socket (part3/shared-socket.ts), so
@@ -43,17 +41,14 @@ import * as sharing from './shared-socket.ts';
 /** The listen backlog: client3 opens 1024 connections at once (Linux caps it at somaxconn). */
 export const REQUEST_QUEUE_SIZE = 1024;
 /**
- * How long a drain may take before the primary kills the workers still busy,
- * in ms: Part 2's REQUEST_TIMEOUT_MS, plus a little for the response.
- * systemd and Kubernetes wait about as long (90 s, 30 s) before they kill.
+ * How long a drain may take before the primary kills the workers still busy, in ms:
+ * Part 2's REQUEST_TIMEOUT_MS and a little more (systemd waits 90 s, Kubernetes 30 s).
  */
 export const DRAIN_TIMEOUT_MS = 35_000;
 /**
- * A worker that dies within HEALTHY_AFTER_MS of its start is replaced after
- * RESTART_DELAY_MS, doubled for each such death in a row, at most
- * RESTART_DELAY_MAX_MS (LSBAWS_RESTART_DELAY_MAX_MS in tests). A start costs
- * 30-60 ms of CPU (part3/NOTES.md): two workers restarting without end then
- * cost about a tenth of a core, not both cores. In ms.
+ * A worker that dies within HEALTHY_AFTER_MS of its start is replaced after RESTART_DELAY_MS,
+ * doubled for each such death in a row, at most RESTART_DELAY_MAX_MS: at 30-60 ms of CPU a
+ * start (NOTES.md), two workers restarting for ever cost a tenth of a core, not two. In ms.
  */
 export const HEALTHY_AFTER_MS = 5_000;
 export const RESTART_DELAY_MS = 50;
@@ -62,8 +57,7 @@ export const RESTART_DELAY_MAX_MS = Number(process.env.LSBAWS_RESTART_DELAY_MAX_
 // #region serve-forever
 /** The primary's state, one object: gunicorn's Arbiter keeps the same in its attributes. */
 interface Pool {
-  /** How many workers to keep alive (--workers). */
-  size: number;
+  size: number; // how many workers to keep alive (--workers)
   /** The workers alive, with when each was forked (performance.now(), ms). */
   alive: Map<Worker, number>;
   /** The ids of the workers that have listened at least once. */
@@ -96,8 +90,7 @@ export function serveForever(size: number, schedule: 'shared' | 'rr'): void {
     youngDeaths: 0,
     draining: false,
   };
-  // The reaper of 3f: 'exit' comes for each worker libuv has reaped (cluster.workers
-  // keeps a worker until its IPC channel has closed too, so we count exits).
+  // The reaper of 3f: 'exit' comes for each worker libuv has reaped; we count exits.
   cluster.on('exit', (worker, code, signal) =>
     reapWorker(pool, worker, signal ?? `status ${code}`),
   );
@@ -177,8 +170,7 @@ function handleTerm(pool: Pool): void {
     `SIGTERM: draining ${size} workers (no new connections; the requests under way finish)`,
   );
   pool.socket.listeningSocket?.close(); // the workers' copies close as they drain: the port is free
-  // Each worker drains itself on SIGTERM (serveAsWorker). A SIGTERM to the
-  // whole process group (systemd, a closing terminal) reaches them anyway.
+  // Each worker drains itself on SIGTERM (serveAsWorker); a SIGTERM to the group reaches it anyway.
   for (const worker of pool.alive.keys()) worker.process.kill('SIGTERM');
   if (pool.alive.size === 0) process.exit(0);
   setTimeout(() => {
@@ -216,9 +208,8 @@ export async function serveAsWorker(
     sharing.listenAsTold(server, message, handle, address),
   );
   sharing.tellPrimary('ready');
-  // A SIGTERM, from the primary or to the whole process group (systemd does
-  // that), drains: close() stops accepting and calls back once the last
-  // connection has ended. Only then does the worker exit; the primary counts it.
+  // A SIGTERM, from the primary or to the whole process group (systemd), drains: close()
+  // stops accepting and calls back once the last connection has ended; then the worker exits.
   let draining = false;
   process.on('SIGTERM', () => {
     if (draining) return; // the primary's and the group's: one drain
