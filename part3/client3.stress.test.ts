@@ -5,7 +5,12 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { budgetFor } from '../scripts/testing/budget.ts';
-import { reportNumbers, runClient3, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
+import {
+  reportNumbers,
+  runClient3,
+  startStep,
+  type RunningStep,
+} from '../scripts/testing/running-steps.ts';
 
 let server: RunningStep | undefined;
 afterEach(async () => {

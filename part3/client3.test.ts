@@ -1,7 +1,12 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { budgetFor, timed } from '../scripts/testing/budget.ts';
-import { reportNumbers as numbers, runClient3, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
+import {
+  reportNumbers as numbers,
+  runClient3,
+  startStep,
+  type RunningStep,
+} from '../scripts/testing/running-steps.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 import { formatReport, parseOptions, type Report } from './client3.ts';
@@ -14,14 +19,43 @@ afterEach(async () => {
 
 describe('client3: the load client', () => {
   it('takes the original options, with its defaults: 1 client process, 1024 connections', () => {
-    expect(parseOptions([])).toEqual({ host: 'localhost', port: 8888, maxClients: 1, maxConns: 1024, timeout: 60, child: false });
-    expect(parseOptions(['--max-clients', '4', '--max-conns', '128', '--timeout', '5'])).toMatchObject({ maxClients: 4, maxConns: 128, timeout: 5 });
-    expect(() => parseOptions(['--max-conns', '0'])).toThrow("--max-conns must be a whole number, 1 or more, not '0'");
+    expect(parseOptions([])).toEqual({
+      host: 'localhost',
+      port: 8888,
+      maxClients: 1,
+      maxConns: 1024,
+      timeout: 60,
+      child: false,
+    });
+    expect(
+      parseOptions(['--max-clients', '4', '--max-conns', '128', '--timeout', '5']),
+    ).toMatchObject({ maxClients: 4, maxConns: 128, timeout: 5 });
+    expect(() => parseOptions(['--max-conns', '0'])).toThrow(
+      "--max-conns must be a whole number, 1 or more, not '0'",
+    );
   });
 
   it('reports what happened, one line each', () => {
-    const report: Report = { made: 3, failed: 1, responses: 2, ended: 2, empty: 1, open: 0, errors: { ECONNREFUSED: 1 }, elapsed: 1.5, times: [0.5, 1, 1.5] };
-    expect(formatReport(report, { host: 'localhost', port: 8888, maxClients: 1, maxConns: 4, timeout: 60 }).split('\n')).toEqual([
+    const report: Report = {
+      made: 3,
+      failed: 1,
+      responses: 2,
+      ended: 2,
+      empty: 1,
+      open: 0,
+      errors: { ECONNREFUSED: 1 },
+      elapsed: 1.5,
+      times: [0.5, 1, 1.5],
+    };
+    expect(
+      formatReport(report, {
+        host: 'localhost',
+        port: 8888,
+        maxClients: 1,
+        maxConns: 4,
+        timeout: 60,
+      }).split('\n'),
+    ).toEqual([
       '1 client process x 4 connections to localhost:8888, GET /hello',
       'connected:        3',
       'failed:           1  (no connection at all)',
@@ -37,12 +71,32 @@ describe('client3: the load client', () => {
   it('2 client processes x 30 connections against 3g: every response comes back and ends', async () => {
     server = await startStep('3g');
     // One exchange timed first: client3's --timeout is 60 of them one after another, twice over.
-    const warmUp = await timed(() => exchange(server!.target, [Buffer.from('GET /warm-up HTTP/1.1\r\nHost: localhost\r\n\r\n')]));
+    const warmUp = await timed(() =>
+      exchange(server!.target, [Buffer.from('GET /warm-up HTTP/1.1\r\nHost: localhost\r\n\r\n')]),
+    );
     assertSameBytes(warmUp.result.bytes, RESPONSE, 'the warm-up');
     const timeout = String(Math.ceil(budgetFor(warmUp.ms, 60) / 1000));
-    const { code, stdout } = await runClient3(['--host', '127.0.0.1', '--port', String(server.target.port), '--max-clients', '2', '--max-conns', '30', '--timeout', timeout]);
+    const { code, stdout } = await runClient3([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(server.target.port),
+      '--max-clients',
+      '2',
+      '--max-conns',
+      '30',
+      '--timeout',
+      timeout,
+    ]);
     expect(code).toBe(0);
-    expect(numbers(stdout)).toMatchObject({ connected: 60, failed: 0, responses: 60, ended: 60, empty: 0, 'open at timeout': 0 });
+    expect(numbers(stdout)).toMatchObject({
+      connected: 60,
+      failed: 0,
+      responses: 60,
+      ended: 60,
+      empty: 0,
+      'open at timeout': 0,
+    });
     expect(stdout).toContain('errors:           none');
   });
 
@@ -51,7 +105,14 @@ describe('client3: the load client', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve())); // nothing listens there now
-    const { stdout } = await runClient3(['--host', '127.0.0.1', '--port', String(port), '--max-conns', '5']);
+    const { stdout } = await runClient3([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--max-conns',
+      '5',
+    ]);
     expect(numbers(stdout)).toMatchObject({ connected: 0, failed: 5 });
     expect(stdout).toContain('errors:           ECONNREFUSED 5');
   });

@@ -32,7 +32,10 @@ export const DEFAULT_PORT = 8888;
  * requires, and `Connection: close`, since this client reads until the server closes: a server
  * with persistent connections (3i) would otherwise keep it open (RFC 9112 §9.3, §9.6).
  */
-export const REQUEST = Buffer.from('GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', 'latin1');
+export const REQUEST = Buffer.from(
+  'GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+  'latin1',
+);
 
 /** What one client process saw. */
 export interface Report {
@@ -65,9 +68,12 @@ export interface ClientOptions {
 }
 
 const THIS_FILE = fileURLToPath(import.meta.url);
-/** No loader for the client processes when this runs as JavaScript (scripts/part3.ts bundles it). */
+/** No loader for the client processes when this runs as JavaScript (scripts/part3.ts). */
 const CHILD_EXEC_ARGV = THIS_FILE.endsWith('.ts') ? process.execArgv : [];
-/** No NODE_EXTRA_CA_CERTS either: plain HTTP needs no CA certificates, and Node 20 parses that file at start-up. */
+/**
+ * No NODE_EXTRA_CA_CERTS either: plain HTTP needs no CA certificates, and
+ * Node 20 parses that file at start-up.
+ */
 const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
 
 // #region main-client
@@ -76,14 +82,29 @@ const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
  * process that dies without reporting is counted as an error, `client died`.
  */
 export async function runClients(options: ClientOptions): Promise<Report> {
-  const args = ['--child', '--host', options.host, '--port', String(options.port), '--max-conns', String(options.maxConns), '--timeout', String(options.timeout)];
+  const args = [
+    '--child',
+    '--host',
+    options.host,
+    '--port',
+    String(options.port),
+    '--max-conns',
+    String(options.maxConns),
+    '--timeout',
+    String(options.timeout),
+  ];
   const reports = await Promise.all(
     Array.from({ length: options.maxClients }, () => {
-      const child = fork(THIS_FILE, args, { execArgv: CHILD_EXEC_ARGV, env: CHILD_ENV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(THIS_FILE, args, {
+        execArgv: CHILD_EXEC_ARGV,
+        env: CHILD_ENV,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       return new Promise<Report>((resolve) => {
         let report: Report | undefined;
         child.once('message', (message) => (report = message as Report));
-        // A client process that cannot be started (EAGAIN, EMFILE) or that crashes still gets a line in the report.
+        // A client process that cannot be started (EAGAIN, EMFILE) or that crashes
+        // still gets a line in the report.
         child.once('error', () => resolve(report ?? died()));
         child.once('exit', () => resolve(report ?? died()));
       });
@@ -94,7 +115,17 @@ export async function runClients(options: ClientOptions): Promise<Report> {
 // #endregion
 
 function died(): Report {
-  return { made: 0, failed: 0, responses: 0, ended: 0, empty: 0, open: 0, errors: { 'client died': 1 }, elapsed: 0, times: [] };
+  return {
+    made: 0,
+    failed: 0,
+    responses: 0,
+    ended: 0,
+    empty: 0,
+    open: 0,
+    errors: { 'client died': 1 },
+    elapsed: 0,
+    times: [],
+  };
 }
 
 function addReports(a: Report, b: Report): Report {
@@ -119,12 +150,29 @@ function addReports(a: Report, b: Report): Report {
  * each, reads each until the server closes it; after `timeout` seconds it
  * closes whatever is still open. Resolves with what it saw.
  */
-export async function runClient(host: string, port: number, maxConns: number, timeout: number): Promise<Report> {
-  const report: Report = { made: 0, failed: 0, responses: 0, ended: 0, empty: 0, open: 0, errors: {}, elapsed: 0, times: [] };
+export async function runClient(
+  host: string,
+  port: number,
+  maxConns: number,
+  timeout: number,
+): Promise<Report> {
+  const report: Report = {
+    made: 0,
+    failed: 0,
+    responses: 0,
+    ended: 0,
+    empty: 0,
+    open: 0,
+    errors: {},
+    elapsed: 0,
+    times: [],
+  };
   const started = performance.now();
   const open = new Set<() => void>(); // how to give up on each connection not yet settled
   const deadline = setTimeout(() => open.forEach((giveUp) => giveUp()), timeout * 1000);
-  await Promise.all(Array.from({ length: maxConns }, () => oneConnection(host, port, report, open)));
+  await Promise.all(
+    Array.from({ length: maxConns }, () => oneConnection(host, port, report, open)),
+  );
   clearTimeout(deadline);
   report.elapsed = (performance.now() - started) / 1000;
   return report;
@@ -136,32 +184,27 @@ export async function runClient(host: string, port: number, maxConns: number, ti
  * Connects, sends REQUEST, reads to the end; counts the outcome in `report`.
  * Puts its way to give up into `open` until it settles. Never rejects.
  */
-function oneConnection(host: string, port: number, report: Report, open: Set<() => void>): Promise<void> {
+function oneConnection(
+  host: string,
+  port: number,
+  report: Report,
+  open: Set<() => void>,
+): Promise<void> {
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = connect({ host, port });
     let connected = false;
     let head = '';
     let settled = false;
-    function settle(outcome: 'ended' | 'error' | 'open'): void {
+    function settle(outcome: Outcome): void {
       if (settled) return;
       settled = true;
       open.delete(giveUp);
-      const responded = head.startsWith('HTTP/');
-      if (responded) report.responses += 1;
-      if (outcome === 'open') report.open += 1;
-      else if (!connected) report.failed += 1;
-      else if (!responded) report.empty += 1;
-      else if (outcome === 'ended') {
-        report.ended += 1;
-        report.times.push((performance.now() - started) / 1000);
-      }
+      countOutcome(report, outcome, connected, head.startsWith('HTTP/'), started);
       socket.destroy();
       resolve();
     }
-    function giveUp(): void {
-      settle('open');
-    }
+    const giveUp = (): void => settle('open');
     open.add(giveUp);
     socket.on('connect', () => {
       connected = true;
@@ -183,12 +226,39 @@ function oneConnection(host: string, port: number, report: Report, open: Set<() 
 }
 // #endregion
 
+type Outcome = 'ended' | 'error' | 'open';
+
+/** Counts how one connection ended in `report`; `started`: when it connected (ms). */
+function countOutcome(
+  report: Report,
+  outcome: Outcome,
+  connected: boolean,
+  responded: boolean,
+  started: number,
+): void {
+  if (responded) report.responses += 1;
+  if (outcome === 'open') report.open += 1;
+  else if (!connected) report.failed += 1;
+  else if (!responded) report.empty += 1;
+  else if (outcome === 'ended') {
+    report.ended += 1;
+    report.times.push((performance.now() - started) / 1000);
+  }
+}
+
 /** The report as a person reads it. */
 export function formatReport(report: Report, options: ClientOptions): string {
   const times = [...report.times].sort((a, b) => a - b);
   const median = times.length > 0 ? times[Math.floor(times.length / 2)]! : 0;
   const slowest = times.at(-1) ?? 0;
-  const errors = Object.entries(report.errors).map(([code, count]) => `${code} ${count}`).join(', ') || 'none';
+  const errors =
+    Object.entries(report.errors)
+      .map(([code, count]) => `${code} ${count}`)
+      .join(', ') || 'none';
+  const spread =
+    times.length > 0
+      ? `median response ${median.toFixed(2)} s, slowest ${slowest.toFixed(2)} s`
+      : 'no response ended';
   const processes = `${options.maxClients} client process${options.maxClients === 1 ? '' : 'es'}`;
   return [
     `${processes} x ${options.maxConns} connections to ${options.host}:${options.port}, GET /hello`,
@@ -199,7 +269,7 @@ export function formatReport(report: Report, options: ClientOptions): string {
     `empty:            ${report.empty}  (the server closed or reset it without a response)`,
     `open at timeout:  ${report.open}  (still open after --timeout ${options.timeout} s)`,
     `errors:           ${errors}`,
-    `elapsed:          ${report.elapsed.toFixed(2)} s  (${times.length > 0 ? `median response ${median.toFixed(2)} s, slowest ${slowest.toFixed(2)} s` : 'no response ended'})`,
+    `elapsed:          ${report.elapsed.toFixed(2)} s  (${spread})`,
   ].join('\n');
 }
 
@@ -217,14 +287,17 @@ export function parseOptions(args: string[]): ClientOptions & { child: boolean }
     },
   });
   const port = Number(values.port ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a whole number from 1 to 65535, not '${values.port}'`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`--port must be a whole number from 1 to 65535, not '${values.port}'`);
   const count = (name: 'max-clients' | 'max-conns', fallback: number): number => {
     const value = Number(values[name] ?? fallback);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number, 1 or more, not '${values[name]}'`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`--${name} must be a whole number, 1 or more, not '${values[name]}'`);
     return value;
   };
   const timeout = Number(values.timeout ?? 60);
-  if (!(timeout > 0)) throw new Error(`--timeout must be a number of seconds above 0, not '${values.timeout}'`);
+  if (!(timeout > 0))
+    throw new Error(`--timeout must be a number of seconds above 0, not '${values.timeout}'`);
   return {
     host: values.host ?? DEFAULT_HOST,
     port,

@@ -54,8 +54,10 @@ describe('3i runs an Express app that fails: each answered, the pool serves on',
     return bytes.toString('latin1').split('\r\n')[0]!;
   }
   // Connection: close, so each answer ends with the connection (3i keeps it open otherwise).
-  const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`;
-  const ECHO = 'POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n';
+  const GET = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`;
+  const ECHO =
+    'POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n';
 
   it("a route that throws: Express's 500; then an answer", async () => {
     expect(await statusOf(GET('/throws'))).toBe('HTTP/1.1 500 Internal Server Error');

@@ -44,14 +44,26 @@ describe.each([
     // Between two answers, at most the 390 connections served one after another, twice over (the
     // warm-up's time scaled): a server that stops answering fails, a busy machine does not.
     const budgetMs = budgetFor(warmUp.ms, 390);
-    const good = Array.from({ length: 300 }, (_, i) => exchange(running.target, [GET(`/burst/${i}`)], { idleTimeoutMs: HANG_MS }));
-    const bad = [...Array.from({ length: 60 }, () => hostileClient(running.target, 'empty')), ...Array.from({ length: 30 }, () => hostileClient(running.target, 'reset'))];
-    const [results] = await Promise.all([withProgress(good, budgetMs, 'the good clients'), Promise.all(bad)]);
+    const good = Array.from({ length: 300 }, (_, i) =>
+      exchange(running.target, [GET(`/burst/${i}`)], { idleTimeoutMs: HANG_MS }),
+    );
+    const bad = [
+      ...Array.from({ length: 60 }, () => hostileClient(running.target, 'empty')),
+      ...Array.from({ length: 30 }, () => hostileClient(running.target, 'reset')),
+    ];
+    const [results] = await Promise.all([
+      withProgress(good, budgetMs, 'the good clients'),
+      Promise.all(bad),
+    ]);
     const answered = results.filter((result) => result.bytes.equals(answer)).length;
     const wrong = results.find((result) => !result.bytes.equals(answer));
     if (wrong) assertSameBytes(wrong.bytes, answer, `a good client (${answered} of 300 answered)`);
     expect(answered).toBe(300);
     await until(() => childrenOf(running.pid).length === 0, 'no child is left', budgetMs);
-    await until(() => descriptorCount(running.pid) === baseline, `the parent is back to ${baseline} descriptors`, budgetFor(warmUp.ms));
+    await until(
+      () => descriptorCount(running.pid) === baseline,
+      `the parent is back to ${baseline} descriptors`,
+      budgetFor(warmUp.ms),
+    );
   });
 });

@@ -7,13 +7,19 @@
  */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openClient, startStep, type RunningStep, type TimedClient } from '../scripts/testing/running-steps.ts';
+import {
+  openClient,
+  startStep,
+  type RunningStep,
+  type TimedClient,
+} from '../scripts/testing/running-steps.ts';
 import { processInfo, until } from '../scripts/testing/processes.ts';
 import { exchange } from '../scripts/testing/wire.ts';
 import { RESTART_DELAY_MS } from './webserver3i.ts';
 
 // Connection: close: 3i keeps connections open otherwise (RFC 9112 §9.3), and these clients read to the end.
-const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
+const GET = (path: string) =>
+  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
 const CRASH_APP = 'part3/fixtures/crashapp.ts:app';
 
 let servers: RunningStep[] = [];
@@ -48,9 +54,14 @@ describe('3i: the pool keeps its port while it replaces workers', () => {
     // No answer (the worker exited in the application): the connection closed, by a FIN or a reset.
     for (const client of clients) expect(client.received().length).toBe(0);
     const answer = await exchange(server.target, [GET('/ok')], { idleTimeoutMs: 10_000 });
-    expect(answer.bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nalive \d+\n$/);
+    expect(answer.bytes.toString('latin1')).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nalive \d+\n$/,
+    );
     // Workers that die young are replaced after a delay that grows: never a fork storm.
-    const delays = server.stderr.map((line) => /died young\); starting another in (\d+) ms$/.exec(line)?.[1]).filter(Boolean).map(Number);
+    const delays = server.stderr
+      .map((line) => /died young\); starting another in (\d+) ms$/.exec(line)?.[1])
+      .filter(Boolean)
+      .map(Number);
     expect(delays.length).toBeGreaterThan(1);
     expect(delays[0]).toBe(RESTART_DELAY_MS);
     expect(Math.max(...delays)).toBeGreaterThan(RESTART_DELAY_MS);
@@ -65,36 +76,59 @@ describe('3i: the pool keeps its port while it replaces workers', () => {
     const waiting = openClient(server.target, GET('/ok')); // the only worker has just exited
     await waiting.closed;
     expect(waiting.ending()).toBe('end');
-    const [, second] = await server.lines(/^Worker (\d+) is accepting connections$/, 2).then((lines) => lines[1]!);
+    const [, second] = await server
+      .lines(/^Worker (\d+) is accepting connections$/, 2)
+      .then((lines) => lines[1]!);
     expect(second).not.toBe(first);
-    expect(waiting.received().toString('latin1')).toMatch(new RegExp(`\\r\\n\\r\\nalive ${second}\\n$`));
-  });
-});
-
-describe.skipIf(process.platform === 'win32')('3i: stops cleanly (needs POSIX process groups and signals)', () => {
-  it('SIGTERM (four times) and SIGINT (twice) to the process group: exits, no stack trace, no process left', async () => {
-    // The trace this guards against came from a race (in about one SIGTERM stop of three): several stops at once.
-    const started = await Promise.all([1, 2, 3, 4, 5, 6].map(() => startStep('3i', ['--workers', '2'], { app: 'hello' })));
-    servers.push(...started);
-    await Promise.all(
-      started.map(async (server, i) => {
-        const workers = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map((match) => Number(match[1]));
-        await exchange(server.target, [GET('/hello')]); // a worker that has served, as in class
-        const exited = once(server.process, 'exit');
-        process.kill(-server.pid, i < 4 ? 'SIGTERM' : 'SIGINT'); // the group, as a closing terminal or systemd does
-        await exited;
-        await until(() => workers.every((pid) => processInfo(pid) === undefined || processInfo(pid)!.state === 'Z'), `workers ${workers} have exited`);
-        expect(server.stderr.filter((line) => /^\s+at |Error|ERR_/.test(line))).toEqual([]);
-      }),
+    expect(waiting.received().toString('latin1')).toMatch(
+      new RegExp(`\\r\\n\\r\\nalive ${second}\\n$`),
     );
   });
-
-  it('a worker whose primary is killed (kill -9) exits quietly', async () => {
-    const server = await startStep('3i', ['--workers', '2'], { app: 'hello' });
-    servers.push(server);
-    const workers = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map((match) => Number(match[1]));
-    process.kill(server.pid, 'SIGKILL');
-    await until(() => workers.every((pid) => processInfo(pid) === undefined || processInfo(pid)!.state === 'Z'), 'both workers have exited');
-    expect(server.stderr.filter((line) => /^\s+at |Error|ERR_/.test(line))).toEqual([]);
-  });
 });
+
+describe.skipIf(process.platform === 'win32')(
+  '3i: stops cleanly (needs POSIX process groups and signals)',
+  () => {
+    it('SIGTERM (four times) and SIGINT (twice) to the process group: exits, no stack trace, no process left', async () => {
+      // The trace this guards against came from a race (in about one SIGTERM stop of three): several stops at once.
+      const started = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map(() => startStep('3i', ['--workers', '2'], { app: 'hello' })),
+      );
+      servers.push(...started);
+      await Promise.all(
+        started.map(async (server, i) => {
+          const workers = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map(
+            (match) => Number(match[1]),
+          );
+          await exchange(server.target, [GET('/hello')]); // a worker that has served, as in class
+          const exited = once(server.process, 'exit');
+          process.kill(-server.pid, i < 4 ? 'SIGTERM' : 'SIGINT'); // the group, as a closing terminal or systemd does
+          await exited;
+          await until(
+            () =>
+              workers.every(
+                (pid) => processInfo(pid) === undefined || processInfo(pid)!.state === 'Z',
+              ),
+            `workers ${workers} have exited`,
+          );
+          expect(server.stderr.filter((line) => /^\s+at |Error|ERR_/.test(line))).toEqual([]);
+        }),
+      );
+    });
+
+    it('a worker whose primary is killed (kill -9) exits quietly', async () => {
+      const server = await startStep('3i', ['--workers', '2'], { app: 'hello' });
+      servers.push(server);
+      const workers = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map(
+        (match) => Number(match[1]),
+      );
+      process.kill(server.pid, 'SIGKILL');
+      await until(
+        () =>
+          workers.every((pid) => processInfo(pid) === undefined || processInfo(pid)!.state === 'Z'),
+        'both workers have exited',
+      );
+      expect(server.stderr.filter((line) => /^\s+at |Error|ERR_/.test(line))).toEqual([]);
+    });
+  },
+);

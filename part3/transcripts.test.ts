@@ -2,24 +2,38 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTranscripts, replay, writesOf, type Transcript } from '../scripts/testing/transcripts.ts';
+import {
+  loadTranscripts,
+  replay,
+  writesOf,
+  type Transcript,
+} from '../scripts/testing/transcripts.ts';
 import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { assertSameBytes, type Target } from '../scripts/testing/wire.ts';
-import { RESPONSE } from '../part1/webserver1.ts';
+import { RESPONSE } from './plumbing.ts';
 
 const transcripts = loadTranscripts(fileURLToPath(new URL('./transcripts', import.meta.url)));
 const plain = transcripts.filter((transcript) => !transcript.app);
 const gateway = transcripts.filter((transcript) => transcript.app);
 
 /** Options that make each step answer at once: no sleeping child, no busy parent. */
-const QUICK: Record<string, string[]> = { '3b': ['--sleep', '0'], '3c': ['--sleep', '0'], '3e': ['--busy', '0'], '3f': ['--sleep', '0'] };
+const QUICK: Record<string, string[]> = {
+  '3b': ['--sleep', '0'],
+  '3c': ['--sleep', '0'],
+  '3e': ['--busy', '0'],
+  '3f': ['--sleep', '0'],
+};
 
 /**
  * Sends a transcript's request as replay() does, and resolves once `count`
  * bytes have come back, or the server closed, or 10 s passed. For 3d, whose
  * clients never see the end of the stream while the parent lives.
  */
-function replayUntil(target: Target, transcript: Transcript, count: number): Promise<{ bytes: Buffer; ended: boolean }> {
+function replayUntil(
+  target: Target,
+  transcript: Transcript,
+  count: number,
+): Promise<{ bytes: Buffer; ended: boolean }> {
   return new Promise((resolve) => {
     const socket = connect({ ...target, noDelay: true, allowHalfOpen: true });
     const chunks: Buffer[] = [];
@@ -41,7 +55,8 @@ function replayUntil(target: Target, transcript: Transcript, count: number): Pro
     socket.on('error', done); // the comparison below shows what did arrive
     socket.on('connect', async () => {
       for (const [i, bytes] of writesOf(transcript).entries()) {
-        if (i > 0 && transcript.send !== 'whole') await sleep(transcript.send === 'bytes' ? 2 : transcript.pauseMs);
+        if (i > 0 && transcript.send !== 'whole')
+          await sleep(transcript.send === 'bytes' ? 2 : transcript.pauseMs);
         socket.write(bytes);
       }
       if (transcript.halfClose) socket.end();
@@ -64,9 +79,16 @@ for (const step of ['3a', '3b', '3c', '3d', '3e', '3f', '3g']) {
     for (const transcript of plain) {
       it(`${transcript.name}: ${JSON.stringify(transcript.requestBytes.toString('latin1').split(/\r?\n/)[0])}`, async () => {
         if (step === '3d') {
-          const result = await replayUntil(server.target, transcript, transcript.responseBytes.length);
+          const result = await replayUntil(
+            server.target,
+            transcript,
+            transcript.responseBytes.length,
+          );
           assertSameBytes(result.bytes, transcript.responseBytes);
-          expect(result.ended, 'a 3d client never sees the end while the parent holds the socket').toBe(false);
+          expect(
+            result.ended,
+            'a 3d client never sees the end while the parent holds the socket',
+          ).toBe(false);
           return;
         }
         const result = await replay(server.target, transcript);
@@ -79,8 +101,12 @@ for (const step of ['3a', '3b', '3c', '3d', '3e', '3f', '3g']) {
 
 // 3i serves persistent connections (Part 2's webserver2b.ts): its transcripts are those of 2b.
 // environ's is left out: a worker says wsgi.multiprocess = true.
-const persistent = loadTranscripts(fileURLToPath(new URL('../part2/transcripts/persistent', import.meta.url)));
-for (const app of [...new Set(persistent.map((transcript) => transcript.app!))].filter((app) => app !== 'environ')) {
+const persistent = loadTranscripts(
+  fileURLToPath(new URL('../part2/transcripts/persistent', import.meta.url)),
+);
+for (const app of [...new Set(persistent.map((transcript) => transcript.app!))].filter(
+  (app) => app !== 'environ',
+)) {
   describe(`3i running ${app}: persistent connections, byte for byte`, () => {
     let server: RunningStep;
     beforeAll(async () => {

@@ -3,9 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
 import { assertSameBytes } from '../scripts/testing/wire.ts';
-import { RESPONSE } from '../part1/webserver1.ts';
+import { RESPONSE } from './plumbing.ts';
 
-const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
+const GET = (path: string) =>
+  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 
 let server: RunningStep | undefined;
 afterEach(async () => {

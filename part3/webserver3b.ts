@@ -23,21 +23,18 @@
  *              terminal: it waits until the first one's 60 seconds are over.
  * Options:  --port N (8888)  --host H (localhost)  --sleep SECONDS (60)
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
-import { endOfHead, explainListenError, IDLE_TIMEOUT_MS, lingeringClose, MAX_REQUEST_BYTES, mayStillSend } from '../part1/connection.ts'; import { RESPONSE } from '../part1/webserver1.ts';
+import * as plumbing from './plumbing.ts';
 
-export const DEFAULT_PORT = 8888;
-export const DEFAULT_HOST = 'localhost';
-/** How long the original's handle_request sleeps after each response, in seconds. */
-export const DEFAULT_SLEEP_SECONDS = 60;
 /**
  * The original's listen(5): how many connections the kernel completes and
  * holds for us while we are not accepting. Libuv accepts as soon as the event
  * loop runs, so this matters only while the process is blocked (3b).
  */
 export const REQUEST_QUEUE_SIZE = 5;
+/** How long the original's handle_request sleeps after each response, in seconds. */
+export const DEFAULT_SLEEP_SECONDS = 60;
 
 // #region serve-forever
 /**
@@ -78,19 +75,18 @@ export function acceptQueue(server: Server): () => Promise<Socket> {
 // #region handle-request
 /**
  * Serves one connection, as the original's handle_request(): reads the
- * request, prints it, sends Part 1's RESPONSE, sleeps, closes. Resolves
- * when the connection is closed.
+ * request (plumbing.ts: within Part 1's limits), prints it, sends Part 1's
+ * RESPONSE, sleeps, closes. Resolves when the connection is closed.
  */
 export async function handleRequest(connection: Socket, sleepSeconds: number): Promise<void> {
-  // Clients reset from time to time (Ctrl-C, a closed tab): that ends this connection, never the server.
-  connection.on('error', (error: NodeJS.ErrnoException) => console.error(`${error.code ?? error.message}: connection dropped`));
-  const request = await readRequest(connection);
+  plumbing.dropOnError(connection);
+  const request = await plumbing.readRequest(connection);
   if (request.length > 0 && !connection.destroyed) {
     console.log(request.toString('utf8'));
-    await send(connection, RESPONSE);
+    await plumbing.send(connection, plumbing.RESPONSE);
     sleepSync(sleepSeconds); // the original's time.sleep(60): the whole process stops here
   }
-  closeConnection(connection, request.length > 0 && mayStillSend(request, connection.readableEnded));
+  plumbing.closeConnection(connection, request);
 }
 // #endregion
 
@@ -106,118 +102,28 @@ export function sleepSync(seconds: number): void {
 }
 // #endregion
 
-// #region read-request
-/**
- * Reads the request head: every byte up to the blank line that ends it
- * (Part 1's endOfHead), the end of the stream (a half-close, `nc -N`), or
- * MAX_REQUEST_BYTES, whichever comes first. TCP is a byte stream, so one
- * read may hold half a line. Resolves with the bytes read: none when the
- * client left, or stayed silent for IDLE_TIMEOUT_MS.
- */
-export function readRequest(connection: Socket): Promise<Buffer> {
-  return new Promise((resolve) => {
-    let request = Buffer.alloc(0);
-    function done(): void {
-      connection.pause();
-      connection.setTimeout(0);
-      connection.off('data', onData).off('end', done).off('close', done);
-      resolve(request);
-    }
-    function onData(chunk: Buffer): void {
-      request = Buffer.concat([request, chunk]);
-      if (endOfHead(request) !== -1 || request.length >= MAX_REQUEST_BYTES) done();
-    }
-    connection.setTimeout(IDLE_TIMEOUT_MS, () => {
-      request = Buffer.alloc(0); // a silent client gets no answer, only the close
-      done();
-    });
-    connection.on('data', onData).on('end', done).on('close', done);
-    connection.resume(); // paused since it was accepted (pauseOnConnect)
+/** Reads the command line. @throws Error with a one-line message on bad input. */
+export function parseOptions(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...plumbing.PORT_AND_HOST,
+      sleep: { type: 'string' },
+    },
   });
-}
-// #endregion
-
-/** Writes `bytes`; resolves when the kernel has them, or when the write failed (the 'error' listener says why). */
-function send(connection: Socket, bytes: Buffer): Promise<void> {
-  return new Promise((resolve) => connection.write(bytes, () => resolve()));
-}
-
-// #region close-connection
-/**
- * Closes our descriptor of the connection: close(2), as the original's
- * client_connection.close(). Not end(): end() calls shutdown(2) first, and
- * shutdown sends the client a FIN however many processes still hold the
- * socket. From 3c on, parent and child hold it together, and 3d is about
- * what happens when only close(2) is called.
- * Only a client that may still be sending (more than a head, or a body on
- * its way) gets Part 1's lingering close first: close(2) with its bytes
- * unread would answer them with RST, which can wipe out our response.
- */
-function closeConnection(connection: Socket, linger: boolean): void {
-  if (linger) lingeringClose(connection, true); // FIN, then read and drop, bounded
-  else connection.destroy();
-}
-// #endregion
-
-// #region listen
-/**
- * Creates the listening socket on `host`:`port` and resolves with the server
- * once it listens. Rejects with the system error (EADDRINUSE, ...).
- */
-export function listen(port: number, host: string): Promise<Server> {
-  // allowHalfOpen: a client that shuts down its sending side (nc -N) can still read our answer.
-  // pauseOnConnect: read nothing from a connection until serveForever takes it.
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host, backlog: REQUEST_QUEUE_SIZE }, () => {
-      server.off('error', reject);
-      // From now on an 'error' is accept() failing, e.g. EMFILE (too many open
-      // files). The listening socket still works: say so, and go on.
-      server.on('error', (error: NodeJS.ErrnoException) => console.error(`accept: ${error.code ?? error.message}, a connection was dropped`));
-      resolve(server);
-    });
-  });
-}
-// #endregion
-
-/** Reads `--port`, `--host` and `--sleep`. @throws Error with a one-line message on bad input. */
-export function parseOptions(args: string[]): { port: number; host: string; sleep: number } {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, sleep: { type: 'string' } } });
-  const port = Number(values.port ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a whole number from 0 to 65535, not '${values.port}'`);
-  const sleep = Number(values.sleep ?? DEFAULT_SLEEP_SECONDS);
-  if (!(sleep >= 0)) throw new Error(`--sleep must be a number of seconds, 0 or more, not '${values.sleep}'`);
-  return { port, host: values.host ?? DEFAULT_HOST, sleep };
+  return {
+    ...plumbing.portAndHost(values),
+    sleep: plumbing.seconds(values.sleep, 'sleep', DEFAULT_SLEEP_SECONDS),
+  };
 }
 
 // #region main
 async function main(): Promise<void> {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
-  }
-  const { port, host, sleep } = options;
-  if (host === '0.0.0.0' || host === '::') {
-    console.error(`Warning: listening on every network interface (${host}): anyone who can reach this machine can connect.`);
-  }
-  let server: Server;
-  try {
-    server = await listen(port, host);
-  } catch (error) {
-    console.error(explainListenError(error as NodeJS.ErrnoException, port, host));
-    process.exit(1);
-  }
-  const address = server.address();
-  console.log(`Serving HTTP on port ${typeof address === 'object' && address ? address.port : port} ...`);
-  await serveForever(server, sleep);
+  const options = plumbing.optionsOrExit(parseOptions);
+  const server = await plumbing.listenOrExit(options.port, options.host, REQUEST_QUEUE_SIZE);
+  await serveForever(server, options.sleep);
 }
 // #endregion
 
 // Run the server only when this file is the program, not when a test imports it.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main();
-}
+if (plumbing.isProgram(import.meta.url)) await main();

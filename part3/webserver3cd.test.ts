@@ -8,7 +8,8 @@ import { childrenOf, descriptorCount, processInfo, until } from '../scripts/test
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 
-const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
+const GET = (path: string) =>
+  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 
 let server: RunningStep | undefined;
 afterEach(async () => {
@@ -50,10 +51,21 @@ where('a process table', 'file descriptors').describe('3c: a child per connectio
     const baseline = descriptorCount(pid);
     // Twenty Node starts at once: the warm-up's time, scaled (scripts/testing/budget.ts).
     const idleTimeoutMs = budgetFor(warmUp.ms, 20);
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => exchange(server!.target, [GET(`/burst/${i}`)], { idleTimeoutMs })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        exchange(server!.target, [GET(`/burst/${i}`)], { idleTimeoutMs }),
+      ),
+    );
     for (const result of results) assertSameBytes(result.bytes, RESPONSE);
-    await until(() => childrenOf(pid).length === 0, 'every child has exited and been reaped (no zombie either)', idleTimeoutMs);
-    await until(() => descriptorCount(pid) === baseline, `the parent is back to ${baseline} descriptors (it has ${descriptorCount(pid)})`);
+    await until(
+      () => childrenOf(pid).length === 0,
+      'every child has exited and been reaped (no zombie either)',
+      idleTimeoutMs,
+    );
+    await until(
+      () => descriptorCount(pid) === baseline,
+      `the parent is back to ${baseline} descriptors (it has ${descriptorCount(pid)})`,
+    );
   });
 
   it('survives a child that dies in the middle of a request, and serves the next one', async () => {
@@ -80,39 +92,56 @@ where('a process table', 'file descriptors').describe('3c: a child per connectio
     client.socket.write(' HTTP/1.1\r\nHost: x\r\n\r\n');
     // Answered (the child got its connection) or closed (it never did, and
     // exited): either way the client learns it, instead of waiting for ever.
-    const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(budgetFor(warmUp.ms)).then(() => 'still open')]);
+    const outcome = await Promise.race([
+      client.closed.then(() => 'closed'),
+      sleep(budgetFor(warmUp.ms)).then(() => 'still open'),
+    ]);
     expect(outcome).toBe('closed');
     if (client.received().length > 0) assertSameBytes(client.received(), RESPONSE);
   });
 });
 
-where('a process table', 'file descriptors').describe('3d: the parent keeps its copy of every connection', () => {
-  it('its descriptors grow by one per connection, and stay after the children have gone', async () => {
-    server = await startStep('3d');
-    const pid = server.pid;
-    const warmUp = openClient(server.target, GET('/warm-up'));
-    await until(() => warmUp.received().length === RESPONSE.length, 'the warm-up response arrived');
-    await until(() => childrenOf(pid).length === 0, 'the warm-up child has gone');
-    const baseline = descriptorCount(pid);
-    const clients = Array.from({ length: 5 }, (_, i) => openClient(server!.target, GET(`/kept/${i}`)));
-    await until(() => clients.every((client) => client.received().length === RESPONSE.length), 'every response arrived');
-    await until(() => childrenOf(pid).length === 0, 'every child has exited');
-    expect(descriptorCount(pid)).toBeGreaterThanOrEqual(baseline + 5);
-    await server.line(/^6$/); // the parent counts what it holds, as the original prints len(clients)
-    for (const client of clients) client.socket.destroy();
-    warmUp.socket.destroy();
-  });
+where('a process table', 'file descriptors').describe(
+  '3d: the parent keeps its copy of every connection',
+  () => {
+    it('its descriptors grow by one per connection, and stay after the children have gone', async () => {
+      server = await startStep('3d');
+      const pid = server.pid;
+      const warmUp = openClient(server.target, GET('/warm-up'));
+      await until(
+        () => warmUp.received().length === RESPONSE.length,
+        'the warm-up response arrived',
+      );
+      await until(() => childrenOf(pid).length === 0, 'the warm-up child has gone');
+      const baseline = descriptorCount(pid);
+      const clients = Array.from({ length: 5 }, (_, i) =>
+        openClient(server!.target, GET(`/kept/${i}`)),
+      );
+      await until(
+        () => clients.every((client) => client.received().length === RESPONSE.length),
+        'every response arrived',
+      );
+      await until(() => childrenOf(pid).length === 0, 'every child has exited');
+      expect(descriptorCount(pid)).toBeGreaterThanOrEqual(baseline + 5);
+      await server.line(/^6$/); // the parent counts what it holds, as the original prints len(clients)
+      for (const client of clients) client.socket.destroy();
+      warmUp.socket.destroy();
+    });
 
-  it('a client gets its response but never the end of it, until the parent exits', async () => {
-    server = await startStep('3d');
-    const client = openClient(server.target, GET('/hello'));
-    await until(() => client.received().length === RESPONSE.length, 'the response arrived');
-    assertSameBytes(client.received(), RESPONSE);
-    await until(() => childrenOf(server!.pid).length === 0, 'the child has closed its copy and exited');
-    expect(client.ending()).toBeUndefined(); // still open: the parent holds the socket
-    process.kill(server.pid, 'SIGKILL'); // the kernel closes the parent's descriptors: the last copy
-    await client.closed;
-    expect(client.ending()).toBe('end');
-    await once(server.process, 'exit').catch(() => undefined);
-  });
-});
+    it('a client gets its response but never the end of it, until the parent exits', async () => {
+      server = await startStep('3d');
+      const client = openClient(server.target, GET('/hello'));
+      await until(() => client.received().length === RESPONSE.length, 'the response arrived');
+      assertSameBytes(client.received(), RESPONSE);
+      await until(
+        () => childrenOf(server!.pid).length === 0,
+        'the child has closed its copy and exited',
+      );
+      expect(client.ending()).toBeUndefined(); // still open: the parent holds the socket
+      process.kill(server.pid, 'SIGKILL'); // the kernel closes the parent's descriptors: the last copy
+      await client.closed;
+      expect(client.ending()).toBe('end');
+      await once(server.process, 'exit').catch(() => undefined);
+    });
+  },
+);

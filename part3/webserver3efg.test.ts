@@ -6,7 +6,8 @@ import { childrenOf, processInfo, until } from '../scripts/testing/processes.ts'
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 
-const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
+const GET = (path: string) =>
+  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 
 let server: RunningStep | undefined;
 afterEach(async () => {
@@ -36,13 +37,28 @@ where('POSIX signals', 'a process table').describe('3f: the grim reaper', () => 
     const warmUp = await timed(() => exchange(server!.target, [GET('/warm-up')]));
     assertSameBytes(warmUp.result.bytes, RESPONSE, 'the warm-up');
     const idleTimeoutMs = budgetFor(warmUp.ms, 12);
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => exchange(server!.target, [GET(`/burst/${i}`)], { idleTimeoutMs })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        exchange(server!.target, [GET(`/burst/${i}`)], { idleTimeoutMs }),
+      ),
+    );
     for (const result of results) assertSameBytes(result.bytes, RESPONSE);
-    const reaped = await server.lines(/^Child (\d+) terminated with status 0 \((\d+) alive\)$/, 13, 'stdout', idleTimeoutMs);
+    const reaped = await server.lines(
+      /^Child (\d+) terminated with status 0 \((\d+) alive\)$/,
+      13,
+      'stdout',
+      idleTimeoutMs,
+    );
     const served = await server.lines(/^Child PID: (\d+)\./, 13);
-    expect(new Set(reaped.map((match) => match[1]))).toEqual(new Set(served.map((match) => match[1])));
+    expect(new Set(reaped.map((match) => match[1]))).toEqual(
+      new Set(served.map((match) => match[1])),
+    );
     const lastCount = () => server!.stdout.filter((line) => / alive\)$/.test(line)).at(-1);
-    await until(() => lastCount()?.endsWith('(0 alive)') === true && childrenOf(server!.pid).length === 0, 'no child is left', idleTimeoutMs);
+    await until(
+      () => lastCount()?.endsWith('(0 alive)') === true && childrenOf(server!.pid).length === 0,
+      'no child is left',
+      idleTimeoutMs,
+    );
   });
 
   it('a child killed by a signal is reaped and reported, and the server goes on', async () => {
@@ -62,16 +78,24 @@ where('a process table').describe('3g: at most --max-children children', () => {
     server = await startStep('3g', ['--max-children', '2', '--sleep', '0.3']);
     const pid = server.pid;
     let most = 0;
-    const watch = setInterval(() => (most = Math.max(most, childrenOf(pid).filter((info) => info.state !== 'Z').length)), 5);
+    const watch = setInterval(
+      () => (most = Math.max(most, childrenOf(pid).filter((info) => info.state !== 'Z').length)),
+      5,
+    );
     const started = performance.now();
-    const clients = Array.from({ length: 6 }, (_, i) => openClient(server!.target, GET(`/queued/${i}`)));
+    const clients = Array.from({ length: 6 }, (_, i) =>
+      openClient(server!.target, GET(`/queued/${i}`)),
+    );
     await Promise.all(clients.map((client) => client.closed));
     clearInterval(watch);
     for (const client of clients) assertSameBytes(client.received(), RESPONSE);
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(2);
     expect(performance.now() - started).toBeGreaterThanOrEqual(3 * 300); // 6 connections, 2 at a time, 0.3 s each
-    const lines = await server.lines(/^Child \d+ terminated with status 0 \((\d+) alive, (\d+) waiting\)$/, 6);
+    const lines = await server.lines(
+      /^Child \d+ terminated with status 0 \((\d+) alive, (\d+) waiting\)$/,
+      6,
+    );
     expect(Math.max(...lines.map((match) => Number(match[2])))).toBeGreaterThan(0); // some did wait
     await until(() => childrenOf(pid).length === 0, 'no child is left');
   });

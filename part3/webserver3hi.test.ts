@@ -1,16 +1,20 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import { where } from '../scripts/testing/platform.ts';
 import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { childrenOf, processInfo, until } from '../scripts/testing/processes.ts';
+import { childrenOf, listenBacklog, processInfo, until } from '../scripts/testing/processes.ts';
 import { exchange, type Target } from '../scripts/testing/wire.ts';
+import { REQUEST_QUEUE_SIZE } from './webserver3i.ts';
 
-const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
+const GET = (path: string) =>
+  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 const WAIT_APP = 'part3/fixtures/waitapp.ts:app';
 /** 3i keeps a connection open after its response (Part 2b's persistent connections) unless told. */
-const GET_CLOSE = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
+const GET_CLOSE = (path: string) =>
+  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
 
 let server: RunningStep | undefined;
 afterEach(async () => {
@@ -31,43 +35,49 @@ function tryConnect(target: Target): Promise<string> {
   });
 }
 
-where('POSIX signals', 'a process table').describe('3h: the gateway server, a child per connection', () => {
-  it('runs two requests in the application at the same time, each in its own child', async () => {
-    server = await startStep('3h', [], { app: WAIT_APP });
-    const a = openClient(server.target, GET('/a'));
-    const b = openClient(server.target, GET('/b'));
-    const arrived = await server.lines(/^arrived (\d+)$/, 2, 'stderr');
-    const pids = arrived.map((match) => Number(match[1]));
-    expect(new Set(pids).size).toBe(2); // two processes
-    expect(pids.every((pid) => processInfo(pid)?.ppid === server!.pid)).toBe(true); // children of the server
-    expect(a.received().length + b.received().length).toBe(0); // both inside the app, neither answered
-    for (const pid of pids) process.kill(pid, 'SIGUSR2');
-    await Promise.all([a.closed, b.closed]);
-    for (const client of [a, b]) expect(client.received().toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nanswered by \d+\n$/);
-    await until(() => childrenOf(server!.pid).length === 0, 'no child is left');
-  });
+where('POSIX signals', 'a process table').describe(
+  '3h: the gateway server, a child per connection',
+  () => {
+    it('runs two requests in the application at the same time, each in its own child', async () => {
+      server = await startStep('3h', [], { app: WAIT_APP });
+      const a = openClient(server.target, GET('/a'));
+      const b = openClient(server.target, GET('/b'));
+      const arrived = await server.lines(/^arrived (\d+)$/, 2, 'stderr');
+      const pids = arrived.map((match) => Number(match[1]));
+      expect(new Set(pids).size).toBe(2); // two processes
+      expect(pids.every((pid) => processInfo(pid)?.ppid === server!.pid)).toBe(true); // children of the server
+      expect(a.received().length + b.received().length).toBe(0); // both inside the app, neither answered
+      for (const pid of pids) process.kill(pid, 'SIGUSR2');
+      await Promise.all([a.closed, b.closed]);
+      for (const client of [a, b])
+        expect(client.received().toString('latin1')).toMatch(
+          /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nanswered by \d+\n$/,
+        );
+      await until(() => childrenOf(server!.pid).length === 0, 'no child is left');
+    });
 
-  it('says wsgi.multiprocess = true in environ', async () => {
-    server = await startStep('3h', [], { app: 'environ' });
-    const result = await exchange(server.target, [GET('/')]);
-    expect(result.bytes.toString('utf8')).toContain('\nwsgi.multiprocess = true\n');
-  });
+    it('says wsgi.multiprocess = true in environ', async () => {
+      server = await startStep('3h', [], { app: 'environ' });
+      const result = await exchange(server.target, [GET('/')]);
+      expect(result.bytes.toString('utf8')).toContain('\nwsgi.multiprocess = true\n');
+    });
 
-  it('survives a child killed in the middle of the application, and serves the next request', async () => {
-    server = await startStep('3h', [], { app: WAIT_APP });
-    const victim = openClient(server.target, GET('/victim'));
-    const [, pid] = await server.line(/^arrived (\d+)$/, 'stderr');
-    process.kill(Number(pid), 'SIGKILL');
-    await server.line(new RegExp(`^Child ${pid} terminated with signal SIGKILL`), 'stderr');
-    await victim.closed;
-    expect(victim.received().length).toBe(0);
-    const next = openClient(server.target, GET('/next'));
-    const [, nextPid] = (await server.lines(/^arrived (\d+)$/, 2, 'stderr'))[1]!;
-    process.kill(Number(nextPid), 'SIGUSR2');
-    await next.closed;
-    expect(next.received().toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-  });
-});
+    it('survives a child killed in the middle of the application, and serves the next request', async () => {
+      server = await startStep('3h', [], { app: WAIT_APP });
+      const victim = openClient(server.target, GET('/victim'));
+      const [, pid] = await server.line(/^arrived (\d+)$/, 'stderr');
+      process.kill(Number(pid), 'SIGKILL');
+      await server.line(new RegExp(`^Child ${pid} terminated with signal SIGKILL`), 'stderr');
+      await victim.closed;
+      expect(victim.received().length).toBe(0);
+      const next = openClient(server.target, GET('/next'));
+      const [, nextPid] = (await server.lines(/^arrived (\d+)$/, 2, 'stderr'))[1]!;
+      process.kill(Number(nextPid), 'SIGUSR2');
+      await next.closed;
+      expect(next.received().toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    });
+  },
+);
 
 where('POSIX signals').describe('3i: a pre-forked pool', () => {
   it('replaces a worker that dies, and goes on serving', async () => {
@@ -75,10 +85,18 @@ where('POSIX signals').describe('3i: a pre-forked pool', () => {
     const started = await server.lines(/^Worker (\d+) is accepting connections$/, 2);
     const [victim, survivor] = started.map((match) => Number(match[1]));
     process.kill(victim!, 'SIGKILL');
-    await server.line(new RegExp(`^Worker ${victim} terminated with signal SIGKILL\\b.*; starting another`), 'stderr');
+    await server.line(
+      new RegExp(`^Worker ${victim} terminated with signal SIGKILL\\b.*; starting another`),
+      'stderr',
+    );
     const [, replacement] = (await server.lines(/^Worker (\d+) is accepting connections$/, 3))[2]!;
-    expect(new Set(childrenOf(server.pid).map((info) => info.pid))).toEqual(new Set([survivor, Number(replacement)]));
-    for (let i = 0; i < 4; i++) expect((await exchange(server.target, [GET_CLOSE('/hello')])).bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(new Set(childrenOf(server.pid).map((info) => info.pid))).toEqual(
+      new Set([survivor, Number(replacement)]),
+    );
+    for (let i = 0; i < 4; i++)
+      expect(
+        (await exchange(server.target, [GET_CLOSE('/hello')])).bytes.toString('latin1'),
+      ).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   });
 
   it('on SIGTERM stops accepting, finishes the request under way, and exits 0', async () => {
@@ -99,14 +117,18 @@ where('POSIX signals').describe('3i: a pre-forked pool', () => {
     expect(inFlight.received().length).toBe(0); // still inside the application
     process.kill(Number(worker), 'SIGUSR2');
     await inFlight.closed;
-    expect(inFlight.received().toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*answered by \d+\n$/);
+    expect(inFlight.received().toString('latin1')).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[^]*answered by \d+\n$/,
+    );
     const [code, signal] = await exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
   });
 
   it('when the primary is killed (kill -9), the workers exit too and the port is free', async () => {
     server = await startStep('3i', ['--workers', '2'], { app: 'hello' });
-    const workers = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map((match) => Number(match[1]));
+    const workers = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map(
+      (match) => Number(match[1]),
+    );
     // Every child of the primary, not only the two that said so: under load a worker may be
     // starting (or replacing another) at the moment of the kill, holding the socket too.
     const children = [...new Set([...workers, ...childrenOf(server.pid).map((info) => info.pid)])];
@@ -114,7 +136,10 @@ where('POSIX signals').describe('3i: a pre-forked pool', () => {
     // An orphan is reparented and reaped by init: gone, or at worst a zombie that holds no socket.
     const gone = (pid: number) => processInfo(pid) === undefined || processInfo(pid)!.state === 'Z';
     const primary = server.pid;
-    await until(() => [primary, ...children].every(gone), 'the primary and every worker have exited');
+    await until(
+      () => [primary, ...children].every(gone),
+      'the primary and every worker have exited',
+    );
     // The socket can outlive the processes by a moment (seen once on a busy machine: ECONNRESET,
     // a connection queued, then reset as the socket closed); within 2 s the port must refuse.
     const deadline = Date.now() + 2_000;
@@ -124,5 +149,23 @@ where('POSIX signals').describe('3i: a pre-forked pool', () => {
       outcome = await tryConnect(server.target);
     }
     expect(outcome).toBe('ECONNREFUSED');
+  });
+});
+
+where('listen backlogs').describe('3i: the listen backlog', () => {
+  it('is REQUEST_QUEUE_SIZE with every worker accepting, and after a worker is replaced', async () => {
+    // Each worker's listen(2) on the shared socket sets the backlog again: Node's default is 511.
+    // Linux caps it at net.core.somaxconn; with a cap of 511 or less this test could not tell.
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    const expected = Math.min(REQUEST_QUEUE_SIZE, somaxconn);
+    expect(expected, `net.core.somaxconn is ${somaxconn}: raise it above 511`).toBeGreaterThan(511);
+    server = await startStep('3i', ['--workers', '2'], { app: 'hello' });
+    const [victim] = (await server.lines(/^Worker (\d+) is accepting connections$/, 2)).map(
+      (match) => Number(match[1]),
+    );
+    expect(listenBacklog(server.target.port)).toBe(expected);
+    process.kill(victim!, 'SIGKILL');
+    await server.lines(/^Worker (\d+) is accepting connections$/, 3);
+    expect(listenBacklog(server.target.port)).toBe(expected);
   });
 });

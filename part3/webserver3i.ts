@@ -2,46 +2,21 @@
  * Part 3, step 3i (beyond the original): a pre-forked pool. --workers
  * processes, started once, all accepting on the same listening socket.
  *
- * Forking per connection (3c-3h) pays for a process start on every request:
- * tens of milliseconds of CPU each, about 30 requests a second on two cores
- * where 3i serves thousands (part3/NOTES.md).
- * Apache's prefork MPM and gunicorn start their workers once, before the
- * first connection, and every worker accepts on the one listening socket;
- * the kernel gives each new connection to one of them. Changed since 3h:
- * each worker is a whole Part 2 server (makeServer), loads the application
- * once, and serves connection after connection, several at a time on its
- * event loop. The primary process serves nothing: it starts the workers,
- * replaces the ones that die, and stops them.
- *
- * The primary holds the listening socket for the life of the pool, as
- * gunicorn's arbiter does, and never accepts on it: the first worker creates
- * it and sends it to the primary over IPC, and the primary sends it to every
- * worker it starts (the hand-over of 3c, once per worker for the listening
- * socket instead of once per connection). Each worker accepts on it itself.
- * While no worker is alive, connections wait in the backlog, as in 3b; none
- * is refused. Node's cluster module could share the socket for us, but it
- * closes the socket when its last worker is gone, whatever the policy
- * (SCHED_NONE: the workers accept; SCHED_RR: the primary accepts every
- * connection and passes it on, 3c's hand-over on every request). So 3i
- * uses cluster to start and watch its workers, and shares the socket
- * itself; `--schedule rr` hands the sharing back to cluster's default, to
- * measure the difference, and then a pool with no worker left is refused.
- *
- * The primary
- * - starts --workers workers (default one per CPU: os.availableParallelism());
- * - replaces a worker that dies (a crash, a kill -9), unless it died before
- *   it ever listened, which no replacement would fix: then it stops. A
- *   worker that dies young is replaced after a delay that doubles with each
- *   one in a row (RESTART_DELAY_MS): never a fork storm;
- * - drains on SIGTERM: it closes its copy of the listening socket, and every
- *   worker stops accepting, finishes the requests it has, and exits; the
- *   primary exits 0 when all have (exit 1 if some are still busy after
- *   DRAIN_TIMEOUT_MS). Ctrl-C (SIGINT) stops all at once.
- * A worker exits by itself when the primary is gone, even after a kill -9,
- * or it would keep the port: when the IPC channel to the primary closes
- * ('disconnect'), a worker exits (Node's lib/internal/cluster/child.js does
- * this for every cluster worker), and one that finds the channel gone when
- * it speaks exits quietly too.
+ * Forking per connection (3c-3h) pays for a process start on every request
+ * (part3/NOTES.md). Apache's prefork MPM and gunicorn start their workers
+ * once, and every worker accepts on the one listening socket.
+ * Changed since 3h: each worker is a whole Part 2 server (makeServer), loads
+ * the application once, and serves connection after connection. The primary
+ * serves nothing: it holds the listening socket (part3/shared-socket.ts), so
+ * that while no worker is alive connections wait in the backlog, as in 3b;
+ * it starts the workers, replaces the ones that die (after a delay that
+ * doubles with each one in a row that died young: never a fork storm; and
+ * not at all if one died before it ever listened: it stops), and on SIGTERM
+ * drains: every worker stops accepting, finishes, and exits; the primary
+ * exits 0 when all have (1 if some are busy after DRAIN_TIMEOUT_MS). Ctrl-C
+ * stops all at once. A worker exits when its IPC channel to the primary
+ * closes ('disconnect'; Node's lib/internal/cluster/child.js), even after a
+ * kill -9 of the primary, or it would keep the port.
  *
  * See it:   npm run part3 -- 3i hello --quiet
  *           npm run part3:client               1024 connections, a few seconds
@@ -56,174 +31,160 @@
  *           LSBAWS_RESTART_DELAY_MAX_MS caps the restart delay (tests)
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { explainListenError } from '../part1/connection.ts';
 import { loadApplication } from '../part2/loader.ts';
 import { makeServer, type ServerOptions } from '../part2/webserver2b.ts';
+import * as plumbing from './plumbing.ts';
+import * as sharing from './shared-socket.ts';
 
-export const DEFAULT_PORT = 8888;
-export const DEFAULT_HOST = 'localhost';
-/** The listen backlog: client3 opens 1024 connections at once (Linux caps it at net.core.somaxconn). */
+/** The listen backlog: client3 opens 1024 connections at once (Linux caps it at somaxconn). */
 export const REQUEST_QUEUE_SIZE = 1024;
 /**
- * How long a drain may take before the primary kills the workers still busy,
- * in ms: the time Part 2's server gives a client to send its request
- * (REQUEST_TIMEOUT_MS), plus a little for the response. systemd and
- * Kubernetes wait about as long (90 s, 30 s) before they kill.
+ * How long a drain may take before the primary kills the workers still busy, in ms:
+ * Part 2's REQUEST_TIMEOUT_MS and a little more (systemd waits 90 s, Kubernetes 30 s).
  */
 export const DRAIN_TIMEOUT_MS = 35_000;
 /**
- * Restarting a worker that dies young. A start costs 30-60 ms of CPU
- * (part3/NOTES.md); a pool whose workers die as soon as they start (a bad
- * deploy, a request that crashes every worker, sent again and again) would
- * restart them back to back and keep both cores busy starting Node. So a
- * worker that dies within HEALTHY_AFTER_MS of its start is replaced after
- * RESTART_DELAY_MS, doubled for each such death in a row, at most
- * RESTART_DELAY_MAX_MS: then two workers restarting without end cost about a
- * tenth of a core, and clients meanwhile wait in the backlog for at most a
- * second more. One that lived longer is replaced at once, and the count of
- * young deaths starts again. In ms.
+ * A worker that dies within HEALTHY_AFTER_MS of its start is replaced after RESTART_DELAY_MS,
+ * doubled for each such death in a row, at most RESTART_DELAY_MAX_MS: at 30-60 ms of CPU a
+ * start (NOTES.md), two workers restarting for ever cost a tenth of a core, not two. In ms.
  */
 export const HEALTHY_AFTER_MS = 5_000;
 export const RESTART_DELAY_MS = 50;
-export const RESTART_DELAY_MAX_MS = 1_000;
-
-/** RESTART_DELAY_MAX_MS, or LSBAWS_RESTART_DELAY_MAX_MS: a test's sixty crashes need not wait a second each. */
-function restartDelayMax(): number {
-  return Number(process.env.LSBAWS_RESTART_DELAY_MAX_MS ?? RESTART_DELAY_MAX_MS);
-}
-
-// #region this-file
-/**
- * The file every worker runs: this one, as the original's children did.
- * cluster.isPrimary plays the part of `if pid == 0`. Through `npm run part3`
- * it is plain JavaScript and the workers start without a loader.
- */
-const THIS_FILE = fileURLToPath(import.meta.url);
-const CHILD_EXEC_ARGV = THIS_FILE.endsWith('.ts') ? process.execArgv : [];
-// #endregion
+export const RESTART_DELAY_MAX_MS = Number(process.env.LSBAWS_RESTART_DELAY_MAX_MS ?? 1_000);
 
 // #region serve-forever
+/** The primary's state, one object: gunicorn's Arbiter keeps the same in its attributes. */
+interface Pool {
+  size: number; // how many workers to keep alive (--workers)
+  /** The workers alive, with when each was forked (performance.now(), ms). */
+  alive: Map<Worker, number>;
+  /** The ids of the workers that have listened at least once. */
+  listened: Set<number>;
+  /** The listening socket and who waits for it (part3/shared-socket.ts). */
+  socket: sharing.SocketSharing;
+  /** How many workers in a row died within HEALTHY_AFTER_MS. */
+  youngDeaths: number;
+  /** SIGTERM came: no worker is started any more; the last one's exit ends the pool. */
+  draining: boolean;
+}
+
 /**
- * The primary's side: starts `workers` workers, holds the listening socket
- * and hands it to each, announces the port once all of them listen,
- * replaces workers that die, drains on SIGTERM.
+ * The primary's side, gunicorn's arbiter distilled: starts `size` workers
+ * running this file (cluster.isPrimary plays the part of `if pid == 0`),
+ * replaces those that die, drains on SIGTERM.
  */
-export function serveForever(workers: number, schedule: 'shared' | 'rr'): void {
+export function serveForever(size: number, schedule: 'shared' | 'rr'): void {
   // Only for --schedule rr, where cluster shares the socket: SCHED_RR, the primary accepts.
   cluster.schedulingPolicy = schedule === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
-  cluster.setupPrimary({ exec: THIS_FILE, execArgv: CHILD_EXEC_ARGV }); // and the same arguments as ours
-  const alive = new Set<Worker>(); // cluster.workers keeps a worker until its IPC channel has closed too; we count exits
-  const listened = new Set<number>(); // ids of the workers that have listened at least once
-  const started = new Map<Worker, number>(); // when each was forked (performance.now(), ms)
-  let listeningSocket: ListeningSocket | undefined; // ours for the life of the pool; we never accept on it
-  let binder: Worker | undefined; // the worker creating the listening socket, if it is not made yet
-  const waitingForSocket: Worker[] = [];
-  let youngDeaths = 0; // workers in a row that died within HEALTHY_AFTER_MS
-  let draining = false;
-
-  /** Forks one worker. A fork that fails (EAGAIN, EMFILE) is reported; the pool goes on without it. */
-  function startWorker(): void {
-    if (draining) return;
-    const worker = cluster.fork();
-    alive.add(worker);
-    started.set(worker, performance.now());
-    worker.on('error', (error: NodeJS.ErrnoException) => console.error(`Worker ${worker.process.pid ?? '(not started)'}: ${error.code ?? error.message}`));
-    worker.on('message', (message: unknown, handle?: ListeningSocket) => {
-      if (message === 'ready') giveSocket(worker);
-      else if (isListening(message)) onListening(worker, message.listening, handle);
-    });
-  }
-
-  /**
-   * Answers a worker that listens for messages ('ready'; 3c's sendConnection
-   * says why it must ask): the listening socket, or the job of creating it.
-   */
-  function giveSocket(worker: Worker): void {
-    if (schedule === 'rr') worker.send('share');
-    else if (listeningSocket) worker.send('listen', listeningSocket as unknown as Server);
-    else if (!binder) (binder = worker).send('bind');
-    else waitingForSocket.push(worker);
-  }
-
-  function onListening(worker: Worker, port: number, handle: ListeningSocket | undefined): void {
-    if (handle && !listeningSocket) {
-      listeningSocket = handle;
-      for (const waiting of waitingForSocket.splice(0)) giveSocket(waiting);
-    }
-    listened.add(worker.id);
-    console.log(`Worker ${worker.process.pid} is accepting connections`);
-    if (listened.size === workers) {
-      console.log(`GatewayServer: Serving HTTP on port ${port} with ${workers} workers (primary PID ${process.pid}) ...`);
-    }
-  }
-
-  /** Kills every worker and exits with `code`. */
-  function stopAll(code: number): void {
-    for (const worker of alive) worker.process.kill('SIGKILL');
-    process.exit(code);
-  }
-
-  cluster.on('exit', (worker, code, signal) => {
-    alive.delete(worker);
-    const lived = Math.round(performance.now() - started.get(worker)!);
-    started.delete(worker);
-    if (binder === worker && !listeningSocket) binder = undefined;
-    const how = signal ? `signal ${signal}` : `status ${code}`;
-    if (draining) {
-      if (alive.size === 0) process.exit(0);
-    } else if (!listened.has(worker.id)) {
-      console.error(`Worker ${worker.process.pid} exited with ${how} before it could listen; stopping`);
-      stopAll(1);
-    } else if (lived >= HEALTHY_AFTER_MS) {
-      youngDeaths = 0;
-      console.error(`Worker ${worker.process.pid} terminated with ${how}; starting another`);
-      startWorker();
-    } else {
-      youngDeaths += 1;
-      const delay = Math.min(RESTART_DELAY_MS * 2 ** (youngDeaths - 1), restartDelayMax());
-      console.error(`Worker ${worker.process.pid} terminated with ${how} after ${lived} ms (${youngDeaths} in a row died young); starting another in ${delay} ms`);
-      setTimeout(startWorker, delay);
-    }
-  });
-
-  process.on('SIGTERM', () => {
-    if (draining) return;
-    draining = true;
-    console.log(`SIGTERM: draining ${alive.size} workers (no new connections; the requests under way finish)`);
-    listeningSocket?.close(); // the workers' copies close as they drain: then the port is free
-    // Each worker drains itself on SIGTERM (serveAsWorker). A SIGTERM to the
-    // whole process group (systemd, a closing terminal) reaches them anyway.
-    for (const worker of alive) worker.process.kill('SIGTERM');
-    if (alive.size === 0) process.exit(0);
-    setTimeout(() => {
-      console.error(`Drain: workers still busy after ${DRAIN_TIMEOUT_MS} ms; killing them`);
-      stopAll(1);
-    }, DRAIN_TIMEOUT_MS).unref();
-  });
-
-  for (let i = 0; i < workers; i++) startWorker();
+  // Through `npm run part3` this file is plain JavaScript: the workers start without a loader.
+  const execArgv = process.argv[1]!.endsWith('.ts') ? process.execArgv : [];
+  cluster.setupPrimary({ exec: process.argv[1]!, execArgv });
+  const socket = { schedule, waiting: [] };
+  const pool: Pool = {
+    size,
+    alive: new Map(),
+    listened: new Set(),
+    socket,
+    youngDeaths: 0,
+    draining: false,
+  };
+  // The reaper of 3f: 'exit' comes for each worker libuv has reaped; we count exits.
+  cluster.on('exit', (worker, code, signal) =>
+    reapWorker(pool, worker, signal ?? `status ${code}`),
+  );
+  process.on('SIGTERM', () => handleTerm(pool));
+  for (let i = 0; i < size; i++) spawnWorker(pool);
 }
-// #endregion
+
+/** Forks one worker. A fork that fails (EAGAIN, EMFILE) is reported; the pool goes on. */
+function spawnWorker(pool: Pool): void {
+  if (pool.draining) return;
+  const worker = cluster.fork();
+  pool.alive.set(worker, performance.now());
+  worker.on('error', (error: NodeJS.ErrnoException) => {
+    console.error(
+      `Worker ${worker.process.pid ?? '(not started)'}: ${error.code ?? error.message}`,
+    );
+  });
+  worker.on('message', (message: unknown, handle?: sharing.ListeningSocket) => {
+    if (message === 'ready') sharing.giveSocket(pool.socket, worker);
+    if (sharing.isListening(message)) onListening(pool, worker, message.listening, handle);
+  });
+}
+
+/** A worker accepts; announce the port once all do. The first one's `handle` is the socket. */
+function onListening(pool: Pool, worker: Worker, port: number, handle?: sharing.ListeningSocket) {
+  sharing.keepSocket(pool.socket, handle);
+  pool.listened.add(worker.id);
+  console.log(`Worker ${worker.process.pid} is accepting connections`);
+  if (pool.listened.size !== pool.size) return;
+  const workers = `${pool.size} workers (primary PID ${process.pid})`;
+  console.log(`GatewayServer: Serving HTTP on port ${port} with ${workers} ...`);
+}
 
 /**
- * The listening socket as the primary holds it: Node's handle for the
- * descriptor, without a net.Server around it, so nothing accepts on it.
- * A worker sends `server._handle`, not the server: Node passes a bare handle
- * as it is ('net.Native' in lib/internal/child_process.js), where a server
- * would be made into a listening net.Server on arrival, and accept.
+ * Runs when a worker has exited and libuv has reaped it: while draining,
+ * the last one ends the pool; one that died before it ever listened would
+ * die again (a port taken, a broken application), so the pool stops; any
+ * other is replaced. `how`: a signal's name, or `status N`.
  */
-interface ListeningSocket {
-  close(): void;
+function reapWorker(pool: Pool, worker: Worker, how: string): void {
+  const lived = Math.round(performance.now() - pool.alive.get(worker)!);
+  pool.alive.delete(worker);
+  how = how.startsWith('SIG') ? `signal ${how}` : how;
+  if (pool.socket.binder === worker && !pool.socket.listeningSocket) pool.socket.binder = undefined;
+  if (pool.draining) {
+    if (pool.alive.size === 0) process.exit(0);
+  } else if (!pool.listened.has(worker.id)) {
+    console.error(
+      `Worker ${worker.process.pid} exited with ${how} before it could listen; stopping`,
+    );
+    stop(pool, 1);
+  } else {
+    replaceWorker(pool, `Worker ${worker.process.pid} terminated with ${how}`, lived);
+  }
 }
 
-/** The message a worker sends once it accepts: `{ listening: PORT }`. */
-function isListening(message: unknown): message is { listening: number } {
-  return typeof message === 'object' && message !== null && 'listening' in message;
+/** Starts another worker for one that died after `lived` ms: at once, or later if it died young. */
+function replaceWorker(pool: Pool, died: string, lived: number): void {
+  if (lived >= HEALTHY_AFTER_MS) {
+    pool.youngDeaths = 0;
+    console.error(`${died}; starting another`);
+    return spawnWorker(pool);
+  }
+  pool.youngDeaths += 1;
+  const delay = Math.min(RESTART_DELAY_MS * 2 ** (pool.youngDeaths - 1), RESTART_DELAY_MAX_MS);
+  const young = `${pool.youngDeaths} in a row died young`;
+  console.error(`${died} after ${lived} ms (${young}); starting another in ${delay} ms`);
+  setTimeout(() => spawnWorker(pool), delay);
 }
+
+/** SIGTERM: drain. No new connections, the requests under way finish; DRAIN_TIMEOUT_MS at most. */
+function handleTerm(pool: Pool): void {
+  if (pool.draining) return;
+  pool.draining = true;
+  const size = pool.alive.size;
+  console.log(
+    `SIGTERM: draining ${size} workers (no new connections; the requests under way finish)`,
+  );
+  pool.socket.listeningSocket?.close(); // the workers' copies close as they drain: the port is free
+  // Each worker drains itself on SIGTERM (serveAsWorker); a SIGTERM to the group reaches it anyway.
+  for (const worker of pool.alive.keys()) worker.process.kill('SIGTERM');
+  if (pool.alive.size === 0) process.exit(0);
+  setTimeout(() => {
+    console.error(`Drain: workers still busy after ${DRAIN_TIMEOUT_MS} ms; killing them`);
+    stop(pool, 1);
+  }, DRAIN_TIMEOUT_MS).unref();
+}
+
+/** Kills every worker and exits with `code`. */
+function stop(pool: Pool, code: number): void {
+  for (const worker of pool.alive.keys()) worker.process.kill('SIGKILL');
+  process.exit(code);
+}
+// #endregion
 
 // #region serve-as-worker
 /**
@@ -231,29 +192,24 @@ function isListening(message: unknown): message is { listening: number } {
  * listening socket, then serve with Part 2's server, for as long as the
  * primary lives. SIGTERM drains: stop accepting, finish, exit.
  */
-export async function serveAsWorker(spec: string, port: number, host: string, options: ServerOptions): Promise<void> {
-  const app = await loadApplication(spec);
-  const server = makeServer(app, options);
+export async function serveAsWorker(
+  spec: string,
+  port: number,
+  host: string,
+  options: ServerOptions,
+): Promise<void> {
+  const server = makeServer(await loadApplication(spec), options);
   server.on('error', (error: NodeJS.ErrnoException) => {
-    console.error(explainListenError(error, port, host));
+    console.error(plumbing.explainListenError(error, port, host));
     process.exit(1); // before it ever listened: the primary stops the pool
   });
-  const accepting = () => tellPrimary({ listening: (server.address() as { port: number }).port });
-  process.on('message', (message: unknown, handle?: object) => {
-    // The listening socket the primary holds: accept on it.
-    if (message === 'listen' && handle) server.listen(handle, accepting);
-    // The first worker creates it (exclusive: not through cluster) and sends the primary its handle.
-    if (message === 'bind') {
-      server.listen({ port, host, backlog: REQUEST_QUEUE_SIZE, exclusive: true }, () => {
-        tellPrimary({ listening: (server.address() as { port: number }).port }, (server as unknown as { _handle: object })._handle);
-      });
-    }
-    if (message === 'share') server.listen({ port, host, backlog: REQUEST_QUEUE_SIZE }, accepting); // --schedule rr: through cluster
-  });
-  tellPrimary('ready');
-  // A SIGTERM, from the primary or to the whole process group (systemd does
-  // that), drains: close() stops accepting and calls back once the last
-  // connection has ended. Only then does the worker exit; the primary counts it.
+  const address = { port, host, backlog: REQUEST_QUEUE_SIZE };
+  process.on('message', (message, handle) =>
+    sharing.listenAsTold(server, message, handle, address),
+  );
+  sharing.tellPrimary('ready');
+  // A SIGTERM, from the primary or to the whole process group (systemd), drains: close()
+  // stops accepting and calls back once the last connection has ended; then the worker exits.
   let draining = false;
   process.on('SIGTERM', () => {
     if (draining) return; // the primary's and the group's: one drain
@@ -263,80 +219,42 @@ export async function serveAsWorker(spec: string, port: number, host: string, op
 }
 // #endregion
 
-/**
- * Sends the primary `message` (and `handle`). A worker whose IPC channel has
- * gone (the primary died) exits quietly: Node would otherwise throw
- * ERR_IPC_CHANNEL_CLOSED, and there is no pool left to serve for.
- */
-function tellPrimary(message: unknown, handle?: object): void {
-  if (!process.connected) process.exit(0);
-  process.send!(message, handle as Server | undefined, {}, (error: Error | null) => error && process.exit(0));
-}
-
-// #region fixed-date
-/**
- * The clock behind the Date header. Part 2's tests pass a fixed clock to the
- * server function; a test of this server talks to another process, so it
- * sets LSBAWS_FIXED_DATE (an ISO date) and every response says that date,
- * byte for byte repeatable. Without it, the real time.
- */
-function clockFromEnvironment(): Pick<ServerOptions, 'clock' | 'requestTimeoutMs'> {
-  const fixed = process.env.LSBAWS_FIXED_DATE;
-  // LSBAWS_REQUEST_TIMEOUT_MS: a test's silent client is dropped (408) without waiting Part 2's 30 s.
-  const timeout = process.env.LSBAWS_REQUEST_TIMEOUT_MS;
-  return { ...(fixed ? { clock: () => new Date(fixed) } : {}), ...(timeout ? { requestTimeoutMs: Number(timeout) } : {}) };
-}
-// #endregion
-
 /** Reads the command line. @throws Error with a one-line message on bad input. */
-export function parseOptions(args: string[]): { spec: string; port: number; host: string; quiet: boolean; workers: number; schedule: 'shared' | 'rr' } {
+export function parseOptions(args: string[]) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
+      ...plumbing.PORT_AND_HOST,
       quiet: { type: 'boolean', default: false },
       workers: { type: 'string' },
-      schedule: { type: 'string' },
+      schedule: { type: 'string', default: 'shared' },
     },
   });
-  if (positionals.length !== 1) throw new Error('Provide a gateway application as module:export (e.g. npm run part3 -- 3i hello)');
-  const port = Number(values.port ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a whole number from 0 to 65535, not '${values.port}'`);
-  const workers = Number(values.workers ?? availableParallelism());
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a whole number, 1 or more, not '${values.workers}'`);
-  const schedule = values.schedule ?? 'shared';
-  if (schedule !== 'shared' && schedule !== 'rr') throw new Error(`--schedule must be shared or rr, not '${schedule}'`);
-  return { spec: positionals[0]!, port, host: values.host ?? DEFAULT_HOST, quiet: values.quiet ?? false, workers, schedule };
+  const schedule = values.schedule;
+  if (schedule !== 'shared' && schedule !== 'rr') {
+    throw new Error(`--schedule must be shared or rr, not '${schedule}'`);
+  }
+  return {
+    ...plumbing.portAndHost(values),
+    spec: plumbing.applicationSpec(positionals, '3i'),
+    quiet: values.quiet,
+    workers: plumbing.count(values.workers, 'workers', availableParallelism()),
+    schedule: schedule as 'shared' | 'rr',
+  };
 }
 
 // #region main
 async function main(): Promise<void> {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
+  const { spec, port, host, quiet, workers, schedule } = plumbing.optionsOrExit(parseOptions);
+  if (cluster.isWorker) {
+    return serveAsWorker(spec, port, host, plumbing.gatewayOptions(host, quiet));
   }
-  const { spec, port, host, quiet } = options;
-  const log = quiet ? {} : { log: (line: string) => console.log(line) };
-  if (cluster.isWorker) return serveAsWorker(spec, port, host, { serverName: host, multiprocess: true, ...log, ...clockFromEnvironment() });
-  try {
-    await loadApplication(spec); // once, to fail here on a typo rather than in every worker
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
-  }
-  if (host === '0.0.0.0' || host === '::') {
-    console.error(`Warning: listening on every network interface (${host}): anyone who can reach this machine can connect.`);
-  }
-  serveForever(options.workers, options.schedule);
+  await plumbing.loadOrExit(spec); // once, to fail here on a typo rather than in every worker
+  plumbing.warnOnEveryInterface(host);
+  serveForever(workers, schedule);
 }
 // #endregion
 
 // Run the server only when this file is the program, not when a test imports it.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main();
-}
+if (plumbing.isProgram(import.meta.url)) await main();

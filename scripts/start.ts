@@ -84,7 +84,27 @@ export async function startPool(port: number, host: string, options: PoolOptions
   const stop = (signal: NodeJS.Signals) => () => pool.kill(signal);
   process.on('SIGINT', stop('SIGINT'));
   process.on('SIGTERM', stop('SIGTERM'));
+  whenOrphaned(stop('SIGTERM'));
   return { port: actual, stop: () => pool.kill('SIGTERM') };
+}
+
+/**
+ * Calls `stop` once this process loses its parent. `kill PID` of `npm start`
+ * sends npm a SIGTERM, and npm passes it to the shell that runs this script
+ * (package.json runs it with `node --import tsx`, so that no tsx process sits
+ * between). bash and zsh have replaced themselves with us, and the SIGTERM
+ * reaches us; dash, /bin/sh on Debian and Ubuntu, dies of it without passing
+ * it on, and we would serve on, holding the port, with nobody to stop us
+ * but a kill. A parent gone is our SIGTERM. Checked twice a second.
+ */
+function whenOrphaned(stop: () => void): void {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    stop();
+  }, 500);
+  watch.unref(); // the pool keeps this process alive, not the watch
 }
 
 async function main(): Promise<void> {

@@ -2,8 +2,9 @@
  * The house rules for the teaching code of Parts 1 and 2 that a formatter
  * cannot check: no function over 40 lines, no line over 100 characters
  * (Prettier wraps code, but not a long string or comment), and no state shared
- * between requests at module level (a `let`, or a Map/WeakMap/WeakSet). Part 3
- * steps are whole files, one per step, and keep their own shape.
+ * between requests at module level (a `let`, or a Map/WeakMap/WeakSet). In
+ * part3/, the steps, their modules and client3.ts (not its tests) are held to
+ * the same rules.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -94,7 +95,11 @@ function moduleState(name: string, text: string): Finding[] {
     }
     for (const declaration of list.declarations) {
       const init = declaration.initializer;
-      if (init && ts.isNewExpression(init) && /^(Weak)?(Map|Set)$/.test(init.expression.getText())) {
+      if (
+        init &&
+        ts.isNewExpression(init) &&
+        /^(Weak)?(Map|Set)$/.test(init.expression.getText())
+      ) {
         if (init.expression.getText() === 'Set') continue; // a constant table, e.g. HOP_BY_HOP
         const problem = `a module-level ${init.expression.getText()}: state shared between requests`;
         findings.push({ where, problem });
@@ -104,21 +109,29 @@ function moduleState(name: string, text: string): Finding[] {
   return findings;
 }
 
-describe('the shape of the teaching code (part1/, part2/)', () => {
+/** Part 3's teaching code: the steps, plumbing.ts, shared-socket.ts, client3.ts; not the tests. */
+const PART3 = typeScriptFiles('part3').filter(
+  (file) => !file.endsWith('.test.ts') && !file.includes('/exercises/'),
+);
+
+describe('the shape of the teaching code (part1/, part2/, part3/)', () => {
   it('finds what it is meant to find (so this test can fail)', () => {
     const long = `function long() {\n${'  call();\n'.repeat(40)}}\n`;
     const wide = `const ok = '${'x'.repeat(100)}';\n`;
-    const state = 'let seen = 0;\nconst sending = new WeakSet<object>();\nconst table = new Set([1]);\n';
+    const state =
+      'let seen = 0;\nconst sending = new WeakSet<object>();\nconst table = new Set([1]);\n';
     expect(checkShape('fixture.ts', long + wide + state).map((f) => f.problem)).toEqual([
       'function long is 42 lines (at most 40)',
       'line is 114 characters (at most 100)',
       'a module-level let/var: state shared between requests',
       'a module-level WeakSet: state shared between requests',
     ]);
-    expect(checkShape('fixture.ts', `function short() {\n${'  call();\n'.repeat(38)}}\n`)).toEqual([]);
+    expect(checkShape('fixture.ts', `function short() {\n${'  call();\n'.repeat(38)}}\n`)).toEqual(
+      [],
+    );
   });
 
-  for (const file of [...typeScriptFiles('part1'), ...typeScriptFiles('part2')]) {
+  for (const file of [...typeScriptFiles('part1'), ...typeScriptFiles('part2'), ...PART3]) {
     it(file, () => {
       const findings = checkShape(file, readFileSync(join(REPO_ROOT, file), 'utf8'));
       expect(findings.map(({ where, problem }) => `${where}: ${problem}`).join('\n')).toBe('');

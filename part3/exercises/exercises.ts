@@ -12,7 +12,12 @@ import { once } from 'node:events';
 import type { AddressInfo, Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckFailure, expect, type CheckContext, type Exercise } from '../../scripts/exercises/exercise.ts';
+import {
+  CheckFailure,
+  expect,
+  type CheckContext,
+  type Exercise,
+} from '../../scripts/exercises/exercise.ts';
 
 const MiB = 1024 * 1024;
 
@@ -27,7 +32,12 @@ function refusal(run: () => unknown): string {
 }
 
 /** A step that `args` are refused with a message naming `option` (not parseArgs' "Unknown option"). */
-async function refuses(ctx: CheckContext, parse: () => Promise<(args: string[]) => unknown>, args: string[], option: string): Promise<void> {
+async function refuses(
+  ctx: CheckContext,
+  parse: () => Promise<(args: string[]) => unknown>,
+  args: string[],
+  option: string,
+): Promise<void> {
   await ctx.step(`${args.join(' ')} is refused with a message naming ${option}`, async () => {
     const fn = await parse();
     const message = refusal(() => fn(args));
@@ -39,7 +49,8 @@ async function refuses(ctx: CheckContext, parse: () => Promise<(args: string[]) 
 const zombies: Exercise = {
   id: '3.1',
   title: 'Find the zombies',
-  summary: 'write zombiesOf(pid) in part3/zombies.ts: the pids of its children that are zombies (Linux /proc)',
+  summary:
+    'write zombiesOf(pid) in part3/zombies.ts: the pids of its children that are zombies (Linux /proc)',
   kind: 'code',
   platforms: ['linux'],
   hints: [
@@ -60,14 +71,25 @@ const zombies: Exercise = {
     try {
       await once(parent, 'spawn');
       await ctx.step('a child that exited unreaped is found', async () => {
-        const found = await eventually(() => zombiesOf(parent.pid!), (pids) => pids.length === 1);
-        expect(found.length === 1, `zombiesOf(${parent.pid}) is ${JSON.stringify(found)}, expected one zombie`);
-        const state = execFileSync('ps', ['-o', 'stat=', '-p', String(found[0])]).toString().trim();
+        const found = await eventually(
+          () => zombiesOf(parent.pid!),
+          (pids) => pids.length === 1,
+        );
+        expect(
+          found.length === 1,
+          `zombiesOf(${parent.pid}) is ${JSON.stringify(found)}, expected one zombie`,
+        );
+        const state = execFileSync('ps', ['-o', 'stat=', '-p', String(found[0])])
+          .toString()
+          .trim();
         expect(state.startsWith('Z'), `pid ${found[0]} is in state ${state}, not a zombie`);
       });
       await ctx.step('a live child is not a zombie', () => {
         const found = zombiesOf(process.pid);
-        expect(!found.includes(parent.pid!), `zombiesOf(this process) lists the running child ${parent.pid}`);
+        expect(
+          !found.includes(parent.pid!),
+          `zombiesOf(this process) lists the running child ${parent.pid}`,
+        );
       });
     } finally {
       parent.kill();
@@ -94,7 +116,8 @@ type NextLimit = (limit: number, waiting: number, freeBytes: number) => number;
 const adaptiveLimit: Exercise = {
   id: '3.2',
   title: 'A limit on children that adapts',
-  summary: "export nextLimit(limit, waiting, freeBytes) from 3g: double while clients wait and memory is free, halve when it is short",
+  summary:
+    'export nextLimit(limit, waiting, freeBytes) from 3g: double while clients wait and memory is free, halve when it is short',
   kind: 'code',
   hints: [
     'The rule, in order: less than 256 MiB free: halve the limit, but not below 8; else clients ' +
@@ -103,10 +126,16 @@ const adaptiveLimit: Exercise = {
   ],
   async check(ctx) {
     const exported = await ctx.step('part3/webserver3g.ts exports nextLimit', async () => {
-      await ctx.need<NextLimit>('part3/webserver3g.ts', 'nextLimit', '(limit: number, waiting: number, freeBytes: number): number');
+      await ctx.need<NextLimit>(
+        'part3/webserver3g.ts',
+        'nextLimit',
+        '(limit: number, waiting: number, freeBytes: number): number',
+      );
     });
     if (!exported) return;
-    const table: Array<[limit: number, waiting: number, free: number, expected: number, why: string]> = [
+    const table: Array<
+      [limit: number, waiting: number, free: number, expected: number, why: string]
+    > = [
       [32, 10, 2048 * MiB, 64, 'clients wait, 2 GiB free: double'],
       [200, 10, 2048 * MiB, 256, 'double, but not above 256'],
       [32, 0, 2048 * MiB, 32, 'nobody waits: keep'],
@@ -115,17 +144,29 @@ const adaptiveLimit: Exercise = {
       [10, 0, 100 * MiB, 8, 'halve, but not below 8'],
     ];
     for (const [limit, waiting, free, expected, why] of table) {
-      await ctx.step(`nextLimit(${limit}, ${waiting}, ${free / MiB} MiB) is ${expected} (${why})`, async () => {
-        const nextLimit = await ctx.need<NextLimit>('part3/webserver3g.ts', 'nextLimit', '(limit, waiting, freeBytes)');
-        const got = nextLimit(limit, waiting, free);
-        expect(got === expected, `nextLimit(${limit}, ${waiting}, ${free}) is ${got}`);
-      });
+      await ctx.step(
+        `nextLimit(${limit}, ${waiting}, ${free / MiB} MiB) is ${expected} (${why})`,
+        async () => {
+          const nextLimit = await ctx.need<NextLimit>(
+            'part3/webserver3g.ts',
+            'nextLimit',
+            '(limit, waiting, freeBytes)',
+          );
+          const got = nextLimit(limit, waiting, free);
+          expect(got === expected, `nextLimit(${limit}, ${waiting}, ${free}) is ${got}`);
+        },
+      );
     }
   },
 };
 
-type ParsePool = (args: string[]) => { workers: number; maxRequests?: number; maxRequestsJitter?: number };
-const parsePool = (ctx: CheckContext) => () => ctx.need<ParsePool>('part3/webserver3i.ts', 'parseOptions', '(args)');
+type ParsePool = (args: string[]) => {
+  workers: number;
+  maxRequests?: number;
+  maxRequestsJitter?: number;
+};
+const parsePool = (ctx: CheckContext) => () =>
+  ctx.need<ParsePool>('part3/webserver3i.ts', 'parseOptions', '(args)');
 
 const poolSize: Exercise = {
   id: '3.3',
@@ -139,10 +180,17 @@ const poolSize: Exercise = {
   ],
   async check(ctx) {
     const cores = availableParallelism();
-    for (const [value, expected] of [['auto', cores], ['2', 2], [String(4 * cores), 4 * cores]] as const) {
+    for (const [value, expected] of [
+      ['auto', cores],
+      ['2', 2],
+      [String(4 * cores), 4 * cores],
+    ] as const) {
       await ctx.step(`--workers ${value} gives ${expected} workers`, async () => {
         const got = (await parsePool(ctx)())(['hello', '--workers', value]).workers;
-        expect(got === expected, `parseOptions(['hello', '--workers', '${value}']).workers is ${got}`);
+        expect(
+          got === expected,
+          `parseOptions(['hello', '--workers', '${value}']).workers is ${got}`,
+        );
       });
     }
     await refuses(ctx, parsePool(ctx), ['hello', '--workers', String(4 * cores + 1)], '--workers');
@@ -155,7 +203,8 @@ type RequestsBeforeRestart = (maxRequests: number, jitter: number, random?: () =
 const recycle: Exercise = {
   id: '3.4',
   title: 'Recycle workers',
-  summary: "3i: --max-requests N and --max-requests-jitter J, as gunicorn's; requestsBeforeRestart(N, J, random)",
+  summary:
+    "3i: --max-requests N and --max-requests-jitter J, as gunicorn's; requestsBeforeRestart(N, J, random)",
   kind: 'code',
   hints: [
     'requestsBeforeRestart(maxRequests, jitter, random = Math.random) is 0 (never restart) when ' +
@@ -164,9 +213,16 @@ const recycle: Exercise = {
       "requests and, at its number, calls cluster.worker.disconnect(): the primary's 'exit' handler starts the replacement.",
   ],
   async check(ctx) {
-    const exported = await ctx.step('part3/webserver3i.ts exports requestsBeforeRestart', async () => {
-      await ctx.need<RequestsBeforeRestart>('part3/webserver3i.ts', 'requestsBeforeRestart', '(maxRequests: number, jitter: number, random = Math.random): number');
-    });
+    const exported = await ctx.step(
+      'part3/webserver3i.ts exports requestsBeforeRestart',
+      async () => {
+        await ctx.need<RequestsBeforeRestart>(
+          'part3/webserver3i.ts',
+          'requestsBeforeRestart',
+          '(maxRequests: number, jitter: number, random = Math.random): number',
+        );
+      },
+    );
     if (!exported) return;
     const cases: Array<[number, number, number, number]> = [
       [0, 10, 0.99, 0],
@@ -176,19 +232,33 @@ const recycle: Exercise = {
       [1000, 50, 0.5, 1025],
     ];
     for (const [max, jitter, random, expected] of cases) {
-      await ctx.step(`requestsBeforeRestart(${max}, ${jitter}, () => ${random}) is ${expected}`, async () => {
-        const fn = await ctx.need<RequestsBeforeRestart>('part3/webserver3i.ts', 'requestsBeforeRestart', '(maxRequests, jitter, random)');
-        const got = fn(max, jitter, () => random);
-        expect(got === expected, `got ${got}`);
-      });
+      await ctx.step(
+        `requestsBeforeRestart(${max}, ${jitter}, () => ${random}) is ${expected}`,
+        async () => {
+          const fn = await ctx.need<RequestsBeforeRestart>(
+            'part3/webserver3i.ts',
+            'requestsBeforeRestart',
+            '(maxRequests, jitter, random)',
+          );
+          const got = fn(max, jitter, () => random);
+          expect(got === expected, `got ${got}`);
+        },
+      );
     }
-    await ctx.step('--max-requests 100 --max-requests-jitter 10 are read; both default to 0', async () => {
-      const parse = await parsePool(ctx)();
-      const got = parse(['hello', '--max-requests', '100', '--max-requests-jitter', '10']);
-      const none = parse(['hello']);
-      const ok = got.maxRequests === 100 && got.maxRequestsJitter === 10 && none.maxRequests === 0 && none.maxRequestsJitter === 0;
-      expect(ok, `read ${JSON.stringify(got)}; without them ${JSON.stringify(none)}`);
-    });
+    await ctx.step(
+      '--max-requests 100 --max-requests-jitter 10 are read; both default to 0',
+      async () => {
+        const parse = await parsePool(ctx)();
+        const got = parse(['hello', '--max-requests', '100', '--max-requests-jitter', '10']);
+        const none = parse(['hello']);
+        const ok =
+          got.maxRequests === 100 &&
+          got.maxRequestsJitter === 10 &&
+          none.maxRequests === 0 &&
+          none.maxRequestsJitter === 0;
+        expect(ok, `read ${JSON.stringify(got)}; without them ${JSON.stringify(none)}`);
+      },
+    );
     await refuses(ctx, parsePool(ctx), ['hello', '--max-requests', '-1'], '--max-requests');
   },
 };
@@ -203,30 +273,44 @@ const backlog: Exercise = {
   kind: 'code',
   hints: [
     'parseOptions returns backlog (REQUEST_QUEUE_SIZE when absent; a whole number of 1 or more, ' +
-      'else an Error naming --backlog), and listen(port, host, backlog) passes it to server.listen.',
-    'See it: ss -ltn shows a listening socket\'s backlog in its Send-Q column.',
+      'else an Error naming --backlog: plumbing.count does that), and main passes it to ' +
+      'plumbing.listenOrExit, whose listen(port, host, backlog) gives it to server.listen.',
+    "See it: ss -ltn shows a listening socket's backlog in its Send-Q column.",
   ],
   async check(ctx) {
     const parse = () => ctx.need<Parse3a>('part3/webserver3a.ts', 'parseOptions', '(args)');
     await ctx.step('--backlog 64 gives backlog 64; without it, 5', async () => {
-      const [got, none] = [(await parse())(['--backlog', '64']).backlog, (await parse())([]).backlog];
+      const [got, none] = [
+        (await parse())(['--backlog', '64']).backlog,
+        (await parse())([]).backlog,
+      ];
       expect(got === 64 && none === 5, `backlog ${got} with --backlog 64, ${none} without`);
     });
     await refuses(ctx, parse, ['--backlog', '0'], '--backlog');
     if (process.platform !== 'linux' || !hasSs()) return; // ss shows the backlog; elsewhere, no step
-    await ctx.step("listen(0, '127.0.0.1', 7): the kernel's queue holds 7 (ss -ltn, Send-Q)", async () => {
-      const listen = await ctx.need<Listen3a>('part3/webserver3a.ts', 'listen', '(port, host, backlog)');
-      const server = await listen(0, '127.0.0.1', 7);
-      try {
-        const port = (server.address() as AddressInfo).port;
-        const line = execFileSync('ss', ['-ltnH', `sport = :${port}`]).toString().trim();
-        const sendQ = line.split(/\s+/)[2];
-        if (sendQ === undefined) throw new CheckFailure(`ss shows no listening socket on port ${port}`);
-        expect(sendQ === '7', `ss -ltn shows a backlog of ${sendQ}: ${line}`);
-      } finally {
-        server.close();
-      }
-    });
+    await ctx.step(
+      "listen(0, '127.0.0.1', 7): the kernel's queue holds 7 (ss -ltn, Send-Q)",
+      async () => {
+        const listen = await ctx.need<Listen3a>(
+          'part3/plumbing.ts',
+          'listen',
+          '(port, host, backlog)',
+        );
+        const server = await listen(0, '127.0.0.1', 7);
+        try {
+          const port = (server.address() as AddressInfo).port;
+          const line = execFileSync('ss', ['-ltnH', `sport = :${port}`])
+            .toString()
+            .trim();
+          const sendQ = line.split(/\s+/)[2];
+          if (sendQ === undefined)
+            throw new CheckFailure(`ss shows no listening socket on port ${port}`);
+          expect(sendQ === '7', `ss -ltn shows a backlog of ${sendQ}: ${line}`);
+        } finally {
+          server.close();
+        }
+      },
+    );
   },
 };
 

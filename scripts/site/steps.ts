@@ -27,10 +27,89 @@ export function stepFile(step: string): string {
  */
 export function stepDiff(root: string, a: string, b: string, context = 3): string {
   const [fileA, fileB] = [stepFile(a), stepFile(b)];
-  for (const file of [fileA, fileB]) if (!existsSync(join(root, file))) throw new Error(`${file} does not exist`);
-  const patch = createTwoFilesPatch(fileA, fileB, readText(join(root, fileA)), readText(join(root, fileB)), undefined, undefined, {
-    context,
-    headerOptions: FILE_HEADERS_ONLY,
-  });
+  for (const file of [fileA, fileB])
+    if (!existsSync(join(root, file))) throw new Error(`${file} does not exist`);
+  const patch = createTwoFilesPatch(
+    fileA,
+    fileB,
+    readText(join(root, fileA)),
+    readText(join(root, fileB)),
+    undefined,
+    undefined,
+    {
+      context,
+      headerOptions: FILE_HEADERS_ONLY,
+    },
+  );
   return patch.replace(/^=+\n/, '').trimEnd();
+}
+
+/**
+ * Part 3's neighbour pairs and the code each lesson changes: the lines a
+ * diff adds or removes outside the banner (the file's first comment), with
+ * the reason. scripts/site/steps.test.ts holds every pair to its budget, so
+ * a change the lesson does not declare (a reflow, a moved constant, a fix
+ * folded in) fails it; a lesson that needs more says so here.
+ */
+export const PART3_NEIGHBOURS: ReadonlyArray<{
+  pair: [string, string];
+  budget: number;
+  why: string;
+}> = [
+  {
+    pair: ['3a', '3b'],
+    budget: 27,
+    why: 'the sleep: sleepSync after the response, DEFAULT_SLEEP_SECONDS, --sleep',
+  },
+  {
+    pair: ['3b', '3c'],
+    budget: 87,
+    why: 'the hand-over: serveForever forks, sendConnection, serveChild, --child',
+  },
+  {
+    pair: ['3c', '3d'],
+    budget: 48,
+    why: "the forgotten close: two lines commented out, the count; the child is 3c's",
+  },
+  {
+    pair: ['3d', '3e'],
+    budget: 30,
+    why: 'the zombie: the close back, the parent busy after each hand-over (--busy)',
+  },
+  {
+    pair: ['3e', '3f'],
+    budget: 33,
+    why: 'the reaper: grimReaper counts the living from fork(); --busy goes',
+  },
+  {
+    pair: ['3f', '3g'],
+    budget: 51,
+    why: 'the limit: a queue of waiting connections, forkChildren, handOver, --max-children',
+  },
+  {
+    pair: ['3g', '3h'],
+    budget: 81,
+    why: "the gateway: the child runs Part 2's handleOneRequest and the application; 3g's limits imported, not copied",
+  },
+  {
+    pair: ['3h', '3i'],
+    budget: 272,
+    why: 'the pool: another program (the arbiter and its workers), no fork per connection',
+  },
+];
+
+/** The most lines a step file may have, banner and comments included: 3a-3h, and 3i (issue 20). */
+export const PART3_MAX_LINES = { step: 160, pool: 260 };
+
+/** The code lines the diff from step `a` to step `b` adds or removes, the banners left out. */
+export function changedCodeLines(root: string, a: string, b: string): number {
+  const code = (step: string) => withoutBanner(readText(join(root, stepFile(step))));
+  const patch = createTwoFilesPatch(a, b, code(a), code(b), undefined, undefined, { context: 0 });
+  return patch.split('\n').filter((line) => /^[+-](?![+-]{2} )/.test(line)).length;
+}
+
+/** `text` without its first block comment (a step's banner). */
+export function withoutBanner(text: string): string {
+  const end = text.startsWith('/**') ? text.indexOf('*/') : -1;
+  return end === -1 ? text : text.slice(end + 2);
 }

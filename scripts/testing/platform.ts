@@ -8,6 +8,7 @@
  *   where('zombies').describe('3e: zombies', () => { ... })
  *   where('POSIX signals').it('on SIGTERM ... exits 0', async () => { ... })
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,19 @@ import { describe, it } from 'vitest';
 import { INSPECTOR } from './processes.ts';
 
 /** What a test may need beyond sockets and files. */
-export type Concept = 'zombies' | 'POSIX signals' | 'process groups' | 'a process table' | 'file descriptors' | 'symlinks';
+export type Concept =
+  | 'zombies'
+  | 'POSIX signals'
+  | 'process groups'
+  | 'a process table'
+  | 'file descriptors'
+  | 'symlinks'
+  | 'listen backlogs';
+
+/** Why a listening socket's backlog cannot be read: where there is no Linux `ss` (see listenBacklog). */
+const LISTEN_BACKLOGS =
+  "only Linux's ss shows the backlog of a listening socket (Send-Q, through inet_diag); " +
+  'netstat on macOS and Windows does not';
 
 /** Why each concept is missing on Windows. */
 const ON_WINDOWS: Record<Concept, string> = {
@@ -25,6 +38,7 @@ const ON_WINDOWS: Record<Concept, string> = {
   'a process table': 'Windows has no /proc and no ps: no table of parent and child PIDs to read',
   'file descriptors': 'Windows has handles, not file descriptors: no /proc/PID/fd, no lsof',
   symlinks: 'creating a symlink on Windows needs Developer Mode or administrator rights',
+  'listen backlogs': LISTEN_BACKLOGS,
 };
 
 /**
@@ -34,8 +48,14 @@ const ON_WINDOWS: Record<Concept, string> = {
  */
 export function missing(concept: Concept, platform: NodeJS.Platform = process.platform): string | undefined {
   if (concept === 'a process table') return INSPECTOR ? undefined : ON_WINDOWS[concept];
+  if (concept === 'listen backlogs') return platform === 'linux' && hasSs() ? undefined : LISTEN_BACKLOGS;
   if (concept === 'symlinks') return platform === 'win32' && !canSymlink() ? ON_WINDOWS[concept] : undefined;
   return platform === 'win32' ? ON_WINDOWS[concept] : undefined;
+}
+
+/** Whether iproute2's `ss` runs here (most Linux systems; a minimal container may lack it). */
+function hasSs(): boolean {
+  return spawnSync('ss', ['-V'], { stdio: 'ignore' }).status === 0;
 }
 
 let symlinks: boolean | undefined;

@@ -193,3 +193,18 @@ export function ps(selection: string[]): Array<ProcessInfo & { rss: number }> {
     return [{ pid: Number(pid), ppid: Number(ppid), state: stat![0]!, rss: Number(rss), name: basename(comm!.trim()) }];
   });
 }
+
+/**
+ * The backlog of the socket listening on TCP `port` (the queue of completed
+ * connections the kernel holds until they are accepted), as `ss -ltn` shows
+ * it in its Send-Q column: Linux only (scripts/testing/platform.ts,
+ * 'listen backlogs'). /proc/net/tcp has the queue's length, not its size.
+ * @throws Error when no socket listens on `port`
+ */
+export function listenBacklog(port: number): number {
+  const { stdout } = spawnSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' });
+  // State Recv-Q Send-Q Local-Address:Port Peer-Address:Port
+  const fields = stdout.split('\n')[0]?.split(/\s+/) ?? [];
+  if (fields[0] !== 'LISTEN') throw new Error(`ss -ltn shows no socket listening on port ${port}: ${stdout}`);
+  return Number(fields[2]);
+}

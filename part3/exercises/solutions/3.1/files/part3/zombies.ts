@@ -17,7 +17,10 @@ import { readFileSync } from 'node:fs';
 export function zombiesOf(pid: number): number[] {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
   if (children === '') return [];
-  return children.split(' ').map(Number).filter((child) => state(child) === 'Z');
+  return children
+    .split(' ')
+    .map(Number)
+    .filter((child) => state(child) === 'Z');
 }
 
 /** One letter: R running, S sleeping, Z zombie, ...; '' when the process is gone. */
