@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../scripts/part3.ts';
 import { stepDiff } from '../scripts/site/steps.ts';
+import { proseWords } from '../scripts/testing/prose.ts';
 
 /** The first server a student reads: webserver1.py is 22 lines; ours adds types and comments. */
 const MAX_STEP1_LINES = 80;
@@ -20,20 +21,6 @@ const MAX_LESSON_WORDS = 3_000;
  * lingering close, and the program's name. A change the lesson does not teach goes over it.
  */
 const MAX_1B_CHANGED_LINES = 35;
-
-/** Words of `markdown` outside fenced code blocks; a link or an image counts its text only. */
-export function proseWords(markdown: string): number {
-  let fence: string | undefined;
-  const prose: string[] = [];
-  for (const line of markdown.split('\n')) {
-    const marker = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
-    if (fence !== undefined) {
-      if (marker?.[0] === fence[0] && marker.length >= fence.length) fence = undefined;
-    } else if (marker) fence = marker;
-    else prose.push(line.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1'));
-  }
-  return prose.join('\n').split(/\s+/).filter(Boolean).length;
-}
 
 function read(file: string): string {
   return readFileSync(join(REPO_ROOT, file), 'utf8');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../part3.ts';
+import { proseWords } from '../testing/prose.ts';
 import { changedCodeLines, PART3_MAX_LINES, PART3_NEIGHBOURS, withoutBanner } from './steps.ts';
 
 describe('Part 3: each neighbour pair changes only what its lesson declares', () => {
@@ -68,4 +69,18 @@ describe('Part 3: each neighbour pair changes only what its lesson declares', ()
     );
     expect(withoutBanner('const a = 1;\n')).toBe('const a = 1;\n');
   });
+});
+
+/** One sitting: a main-path page of Part 3 reads in about fifteen minutes; measurements and deep
+ * dives live on reference pages (part3/lessons/measured.md), linked from where they apply. */
+const MAX_PART3_LESSON_WORDS = 2_500;
+
+describe('Part 3: each lesson page reads in one sitting', () => {
+  const pages = ['01-fork', '02-zombies', '03-gateway', '04-pool', '05-wrap-up'];
+  for (const page of pages) {
+    it(`part3/lessons/${page}.md is at most ${MAX_PART3_LESSON_WORDS} words of prose`, () => {
+      const markdown = readFileSync(join(REPO_ROOT, `part3/lessons/${page}.md`), 'utf8');
+      expect(proseWords(markdown)).toBeLessThanOrEqual(MAX_PART3_LESSON_WORDS);
+    });
+  }
 });
