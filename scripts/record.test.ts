@@ -7,6 +7,7 @@ import { RESPONSE } from '../part1/webserver1.ts';
 import { changed, groupByResponse, record, showChange, startFor } from './testing/record.ts';
 import { loadTranscripts } from './testing/transcripts.ts';
 import { runNode } from './testing/running-steps.ts';
+import { exercised } from './testing/exercised.ts';
 
 const script = fileURLToPath(new URL('./record.ts', import.meta.url));
 const real = (part: number) => fileURLToPath(new URL(`../part${part}/transcripts`, import.meta.url));
@@ -30,7 +31,8 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 describe('npm run record, on a copy of part1/transcripts', () => {
-  it('--check shows the drift with CR and LF visible and writes nothing; then recording writes the running bytes', async () => {
+  // Exercise 1.1 changes what part1 sends for some transcripts: then this is skipped, naming it.
+  it('--check shows the drift with CR and LF visible and writes nothing; then recording writes the running bytes', exercised(['part1/'], async () => {
     const before = readFileSync(join(real(1), 'hello.response'));
     const dir = copyOf(1);
     const stale = Buffer.from(RESPONSE.toString('latin1').replace('Hello, World!', 'Hello, Earth!'), 'latin1');
@@ -54,7 +56,7 @@ describe('npm run record, on a copy of part1/transcripts', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain('unchanged  hello.response');
     expect(readFileSync(join(real(1), 'hello.response'))).toEqual(before);
-  });
+  }));;
 
   it('refuses a name the manifest does not list, and a call without names or --all', async () => {
     const dir = copyOf(1);
