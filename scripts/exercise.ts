@@ -22,6 +22,7 @@
  * the course's bytes and lesson blocks it changes (scripts/exercises/worktree.ts).
  * Exit status: 0 when the check passes, 1 when it does not, 2 on bad usage.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,7 +149,7 @@ async function check(exercise: Exercise, options: CheckOptions): Promise<number>
 }
 
 /** `--solution --apply`: the reference solution into the working tree, for a teacher to show. */
-async function apply(exercise: Exercise): Promise<number> {
+function apply(exercise: Exercise): number {
   if (!hasCommit(ROOT)) {
     console.error('--apply needs a git clone of the course: without one, reset could not put the course back.');
     return 1;
@@ -173,7 +174,9 @@ async function apply(exercise: Exercise): Promise<number> {
   for (const file of changedFiles(ROOT).filter((file) => files.includes(file))) console.log(`  ${file}`);
   console.log(`npm test and the site now step aside for what it changes, naming exercise ${exercise.id}.`);
   console.log(`npm run exercise -- reset ${exercise.id} puts the course back.\n`);
-  return check(exercise, { solution: false, hint: false });
+  // In a new process: this one has loaded the course's modules as they were before the apply.
+  const checked = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, exercise.id], { stdio: 'inherit' });
+  return checked.status ?? 1;
 }
 
 /** `reset ID`: the course's version of every file the exercise touches; the student's is kept. */

@@ -19,7 +19,12 @@ import {
   type Served,
 } from '../../scripts/exercises/checks.ts';
 import { visible } from '../../scripts/testing/wire.ts';
-import { expect, type CheckContext, type Exercise } from '../../scripts/exercises/exercise.ts';
+import {
+  expect,
+  type CheckContext,
+  type Exercise,
+  type Hint,
+} from '../../scripts/exercises/exercise.ts';
 
 const FILE = 'part1/webserver1.ts';
 
@@ -43,6 +48,32 @@ async function startPart1(ctx: CheckContext, log: string[] = []): Promise<Served
   return served(await listen(0, '127.0.0.1', (text) => log.push(text)));
 }
 
+/** 1.1's hints, by step; `course` ones name the course's files (never shown for --target). */
+const hints400: Record<string, Hint[]> = {
+  badRequest: [
+    'The request line is the bytes before the first LF (drop a CR before it). Split it on ' +
+      "spaces: 'Is anybody there?' also has three parts, so check that the last one looks " +
+      'like HTTP/1.1 (RFC 9112 §2.3: "HTTP/" DIGIT "." DIGIT).',
+    {
+      course:
+        'Write a function that takes the request bytes and returns the response to send, and ' +
+        'call it where handleOneRequest sends RESPONSE.',
+    },
+  ],
+  hello: [
+    'Only a request line that is not METHOD SP TARGET SP HTTP/x.y gets the 400: ' +
+      '"GET /hello HTTP/1.1" has three parts and ends in an HTTP version.',
+  ],
+  transcripts: [
+    {
+      course:
+        'Two golden transcripts now expect the 400 (nonsense and half-close): give them their ' +
+        'own "response" file in part1/transcripts/transcripts.json, then ' +
+        'npm run record -- part1 nonsense half-close.',
+    },
+  ],
+};
+
 const answer400: Exercise = {
   id: '1.1',
   title: 'Answer 400 to nonsense',
@@ -53,44 +84,22 @@ const answer400: Exercise = {
       ctx,
       () => startPart1(ctx),
       async (target) => {
+        const nonsense = 'Is anybody there?\r\n\r\n';
         await ctx.step(
           'Is anybody there? gets 400 Bad Request',
-          async () => {
-            sameBytes(await ask(target, 'Is anybody there?\r\n\r\n'), bytes(BAD_REQUEST), 'reply');
-          },
-          [
-            'The request line is the bytes before the first LF (drop a CR before it). Split it ' +
-              "on spaces: 'Is anybody there?' also has three parts, so check that the last one " +
-              'looks like HTTP/1.1 (RFC 9112 §2.3: "HTTP/" DIGIT "." DIGIT).',
-            {
-              course:
-                'Write a function that takes the request bytes and returns the response to ' +
-                'send, and call it where handleOneRequest sends RESPONSE.',
-            },
-          ],
+          async () => sameBytes(await ask(target, nonsense), bytes(BAD_REQUEST), 'reply'),
+          hints400.badRequest,
         );
         await ctx.step(
           'GET /hello HTTP/1.1 still gets Hello, World!',
-          async () => {
-            sameBytes(await ask(target, GET), bytes(HELLO), 'reply to GET /hello');
-          },
-          [
-            'Only a request line that is not METHOD SP TARGET SP HTTP/x.y gets the 400: ' +
-              '"GET /hello HTTP/1.1" has three parts and ends in an HTTP version.',
-          ],
+          async () => sameBytes(await ask(target, GET), bytes(HELLO), 'reply to GET /hello'),
+          hints400.hello,
         );
         if (ctx.target) return; // the transcripts are the course's, not the target's
         await ctx.step(
           'the golden transcripts hold what the server sends now',
           () => transcriptsAgree(ctx, 'part1', target),
-          [
-            {
-              course:
-                'Two golden transcripts now expect the 400 (nonsense and half-close): give them ' +
-                'their own "response" file in part1/transcripts/transcripts.json, then ' +
-                'npm run record -- part1 nonsense half-close.',
-            },
-          ],
+          hints400.transcripts,
         );
       },
     );
@@ -187,18 +196,20 @@ const logClient: Exercise = {
 
 type ParseOptions = (args: string[]) => { port: number; host: string; idleTimeoutMs?: number };
 
+const hintsTimeout = [
+  'parseOptions uses node:util parseArgs: add timeout: { type: "string" } to its options.',
+  'Return idleTimeoutMs: seconds * 1000, IDLE_TIMEOUT_MS when --timeout is absent, and ' +
+    'throw an Error that names --timeout for anything that is not a number above 0.',
+  'main() passes it on: listen(port, host, log, idleTimeoutMs).',
+];
+
 const timeoutOption: Exercise = {
   id: '1.4',
   title: 'A --timeout option',
   summary: 'parseOptions reads --timeout SECONDS into idleTimeoutMs (default 60 s); main uses it',
   kind: 'code',
   async check(ctx) {
-    const hints = [
-      'parseOptions uses node:util parseArgs: add timeout: { type: "string" } to its options.',
-      'Return idleTimeoutMs: seconds * 1000, IDLE_TIMEOUT_MS when --timeout is absent, and ' +
-        'throw an Error that names --timeout for anything that is not a number above 0.',
-      'main() passes it on: listen(port, host, log, idleTimeoutMs).',
-    ];
+    const hints = hintsTimeout;
     const parse = (args: string[]) =>
       ctx.need<ParseOptions>(FILE, 'parseOptions', '(args)').then((fn) => fn(args));
     await ctx.step(
@@ -235,6 +246,16 @@ const timeoutOption: Exercise = {
   },
 };
 
+const hintsHead: Hint[] = [
+  'RFC 9110 §9.3.2: the server sends the same header fields as for GET (Content-Length ' +
+    'included) but no content.',
+  'Look at the method (the request line up to its first space) before you send.',
+  {
+    course:
+      'The head ends at the first \\r\\n\\r\\n of RESPONSE: ' + 'RESPONSE.subarray(0, end + 4).',
+  },
+];
+
 const head: Exercise = {
   id: '1.5',
   title: 'Answer HEAD without a body',
@@ -251,15 +272,7 @@ const head: Exercise = {
             const reply = await ask(target, GET.replace('GET', 'HEAD'));
             sameBytes(reply, bytes(HELLO.slice(0, HELLO.indexOf('\r\n\r\n') + 4)), 'reply');
           },
-          [
-            'RFC 9110 §9.3.2: the server sends the same header fields as for GET (Content-Length ' +
-              'included) but no content.',
-            'Look at the method (the request line up to its first space) before you send.',
-            {
-              course:
-                'The head ends at the first \\r\\n\\r\\n of RESPONSE: RESPONSE.subarray(0, end + 4).',
-            },
-          ],
+          hintsHead,
         );
         await ctx.step(
           'GET /hello HTTP/1.1 still gets the body',

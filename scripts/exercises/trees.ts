@@ -29,7 +29,7 @@ const FUZZ_FACTOR = 2;
 /** Copies `from`'s part folders to a new temporary directory and links its node_modules. */
 export function copyTree(from: string): string {
   const root = mkdtempSync(join(tmpdir(), 'lsbaws-exercise-'));
-  for (const part of PARTS) {
+  for (const part of PARTS.filter((name) => existsSync(join(from, name)))) {
     cpSync(join(from, part), join(root, part), {
       recursive: true,
       // Tests and exercises are not the student's code: a check never imports them.

@@ -174,8 +174,8 @@ export function courseView(root: string): CourseView | undefined {
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     if (entry.isDirectory() && /^part\d+$/.test(entry.name)) cpSync(join(root, entry.name), join(view, entry.name), { recursive: true });
   }
-  mkdirSync(join(view, 'docs'), { recursive: true });
-  for (const name of readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md'))) cpSync(join(root, 'docs', name), join(view, 'docs', name));
+  const docs = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')) : [];
+  for (const name of docs) cpSync(join(root, 'docs', name), join(view, 'docs', name));
   restoreCommitted(root, [...changes.keys()], view);
   return { root: view, changes, dispose: () => rmSync(view, { recursive: true, force: true }) };
 }
