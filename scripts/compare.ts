@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './testing/compare.ts';
 import { loadTranscripts, type Transcript } from './testing/transcripts.ts';
-import { changedFiles, committedBytes, hasCommit } from './exercises/worktree.ts';
+import { changedFiles, committedFolder, hasCommit } from './exercises/worktree.ts';
 import { paint, stopQuietlyOnEpipe } from './cli.ts';
 
 const usage = [
@@ -45,7 +45,8 @@ function transcriptsOf(folder: string, workingTree: boolean): { transcripts: Tra
   const dir = join(ROOT, folder);
   if (workingTree) return { transcripts: loadTranscripts(dir), note: `Replaying the transcripts of your working tree (--working-tree), not the course's.` };
   if (!hasCommit(ROOT)) return { transcripts: loadTranscripts(dir), note: 'Not a git clone: replaying the transcripts as they are in this folder.' };
-  const fromHead = (name: string) => committedBytes(ROOT, `${folder}/${name}`) ?? readFileSync(join(dir, name));
+  const committed = committedFolder(ROOT, folder) ?? new Map<string, Buffer>();
+  const fromHead = (name: string) => committed.get(name) ?? readFileSync(join(dir, name));
   const yours = changedFiles(ROOT).filter((file) => file.startsWith(`${folder}/`) && !file.slice(folder.length + 1).includes('/'));
   const note = yours.length > 0 ? `Your working tree changed ${yours.join(', ')}: replaying the course's committed transcripts (--working-tree replays yours).` : undefined;
   return { transcripts: loadTranscripts(dir, fromHead), ...(note ? { note } : {}) };

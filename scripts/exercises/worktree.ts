@@ -51,6 +51,35 @@ export function committedBytes(root: string, file: string): Buffer | undefined {
 }
 
 /**
+ * Every file HEAD holds directly in `folder` (relative, `/` separators), by name, read with one
+ * git process (`git ls-tree` and `git cat-file --batch`); undefined when `root` is not a clone.
+ */
+export function committedFolder(root: string, folder: string): Map<string, Buffer> | undefined {
+  if (!hasCommit(root)) return undefined;
+  const names = git(root, ['ls-tree', '--name-only', 'HEAD', `${folder}/`])?.toString('utf8').split('\n').filter(Boolean) ?? [];
+  const files = new Map<string, Buffer>();
+  if (names.length === 0) return files;
+  let out: Buffer;
+  try {
+    const input = names.map((name) => `HEAD:${name}\n`).join('');
+    out = execFileSync('git', ['-C', root, 'cat-file', '--batch'], { input, stdio: ['pipe', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
+  } catch {
+    return undefined;
+  }
+  // Each answer: "<oid> <type> <size>\n", the bytes, "\n" (or "<name> missing\n").
+  let at = 0;
+  for (const name of names) {
+    const eol = out.indexOf(0x0a, at);
+    const [, type, size] = out.subarray(at, eol).toString('latin1').split(' ');
+    at = eol + 1;
+    if (type === undefined || size === undefined) continue; // missing
+    if (type === 'blob') files.set(name.slice(folder.length + 1), out.subarray(at, at + Number(size)));
+    at += Number(size) + 1;
+  }
+  return files;
+}
+
+/**
  * The files of `root` that differ from HEAD: changed, deleted, or new and not ignored
  * (relative, `/` separators). [] without git.
  */
