@@ -56,7 +56,7 @@ describe('npm run record, on a copy of part1/transcripts', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain('unchanged  hello.response');
     expect(readFileSync(join(real(1), 'hello.response'))).toEqual(before);
-  }));;
+  }));
 
   it('refuses a name the manifest does not list, and a call without names or --all', async () => {
     const dir = copyOf(1);

@@ -41,3 +41,18 @@ export function exercised(paths: string[], body: (ctx: TestContext) => unknown, 
     }
   };
 }
+
+type Body = (ctx: TestContext) => unknown;
+// any: vitest's it has many overloads, and this passes its arguments through untouched.
+type It = (name: string, ...rest: any[]) => unknown;
+
+/**
+ * vitest's `it` with every test body wrapped in {@link exercised}: for a test file that holds
+ * the bytes of `paths` throughout (`const it = exercisedIt(vitestIt, ['part1/'])`). Takes
+ * `it(name, body, timeout)` and `it(name, options, body)`.
+ */
+export function exercisedIt<T extends It>(base: T, paths: string[]): T {
+  const wrapped = (name: string, ...rest: unknown[]) =>
+    base(name, ...rest.map((arg) => (typeof arg === 'function' ? exercised(paths, arg as Body) : arg)));
+  return Object.assign(wrapped, base) as unknown as T;
+}
