@@ -14,7 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { applyPatch, parsePatch, type StructuredPatch, type StructuredPatchHunk } from 'diff';
-import { exerciseChanges, restoreCommitted } from './worktree.ts';
+import { committedBytes, exerciseChanges } from './worktree.ts';
 
 /** The folders a check may read: the parts, nothing of scripts/ (the checks import that from the course). */
 const PARTS = ['part1', 'part2', 'part3'];
@@ -49,9 +49,31 @@ export function copyTree(from: string): string {
  */
 export function copyCourse(from: string): string {
   const root = copyTree(from);
-  const inCopy = (file: string) => PARTS.includes(file.split('/')[0]!) && !file.endsWith('.test.ts') && !file.split('/').includes('exercises');
-  restoreCommitted(from, [...exerciseChanges(from).keys()].filter(inCopy), root);
+  for (const [file, bytes] of committedVersions(from)) {
+    if (bytes === undefined) rmSync(join(root, file), { force: true });
+    else {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      writeFileSync(join(root, file), bytes);
+    }
+  }
   return root;
+}
+
+/**
+ * Per course: the committed bytes (undefined: no such file) of each file a started exercise
+ * changed, read once per process. The proofs make thirty copies at once: git runs once, not
+ * thirty times, and on a clean tree not at all (nothing is started).
+ */
+const committedCache = new Map<string, Map<string, Buffer | undefined>>();
+
+function committedVersions(from: string): Map<string, Buffer | undefined> {
+  let versions = committedCache.get(from);
+  if (!versions) {
+    const inCopy = (file: string) => PARTS.includes(file.split('/')[0]!) && !file.endsWith('.test.ts') && !file.split('/').includes('exercises');
+    versions = new Map([...exerciseChanges(from).keys()].filter(inCopy).map((file) => [file, committedBytes(from, file)]));
+    committedCache.set(from, versions);
+  }
+  return versions;
 }
 
 /** Removes a tree made by {@link copyTree}. */
