@@ -94,7 +94,10 @@ for id in "${ids[@]}"; do
   step "npm run docs" npm run --silent docs
   grep -h "show.* the course's code" "$work/out.txt" | sed 's/^/        /'
   start_server "$part" || { failed=1; continue; }
-  step "compare -- --part $part --target 127.0.0.1:$port" npm run --silent compare -- --part "$part" --target "127.0.0.1:$port"
+  # Part 2's server runs with the real clock: its Date is not the transcripts' fixed one.
+  mask=()
+  [ "$part" = 2 ] && mask=(--mask date)
+  step "compare -- --part $part --target 127.0.0.1:$port ${mask[*]}" npm run --silent compare -- --part "$part" --target "127.0.0.1:$port" "${mask[@]}"
   stop_server
   step "exercise -- reset $id" npm run --silent exercise -- reset "$id"
   step "git status clean" bash -c 'test -z "$(git status --porcelain)"'
