@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it as vitestIt } from 'vitest';
+import { exercisedIt } from '../scripts/testing/exercised.ts';
 import { startGateway, untilLogged, type RunningGateway } from '../scripts/testing/servers.ts';
 import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
 import type { Application, Environ } from './gateway.ts';
@@ -11,6 +12,10 @@ import {
   HELLO_ANSWER as HELLO,
   refusal as errorResponse,
 } from '../scripts/testing/gateway-bytes.ts';
+
+// These tests hold the course's bytes: a failure an exercise the student started explains is
+// skipped, naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.
+const it = exercisedIt(vitestIt, ['part2/']);
 
 const GET_HELLO = crlf('GET /hello HTTP/1.1', 'Host: localhost', '', '');
 

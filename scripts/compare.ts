@@ -13,21 +13,44 @@
  * (default: those that need no app, else hello's). `--part 2b` replays the
  * transcripts of several exchanges on one connection (persistent connections)
  * and says when a server closed where it should have kept the connection, or
- * kept it where it should have closed. Guide: docs/compare.md.
+ * kept it where it should have closed. The transcripts replayed are the
+ * course's as committed (git's HEAD), so that every student's server is held
+ * to the same bytes whatever an exercise changed in their working tree;
+ * `--working-tree` replays the working tree's instead (after re-recording,
+ * say). Guide: docs/compare.md.
  * Exit status: 0 when everything matched, 1 on a difference, 2 on bad usage
  * or when nothing listens.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './testing/compare.ts';
-import { loadTranscripts } from './testing/transcripts.ts';
+import { loadTranscripts, type Transcript } from './testing/transcripts.ts';
+import { changedFiles, committedFolder, hasCommit } from './exercises/worktree.ts';
 import { paint, stopQuietlyOnEpipe } from './cli.ts';
 
 const usage = [
-  'usage: npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]',
-  '       npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS]',
+  'usage: npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS] [--working-tree]',
+  '       npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS] [--working-tree]',
 ].join('\n');
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The transcripts of `folder` (`part1/transcripts`): the committed ones, or the working
+ * tree's with `workingTree` or where there is no git clone (then a note says so).
+ */
+function transcriptsOf(folder: string, workingTree: boolean): { transcripts: Transcript[]; note?: string } {
+  const dir = join(ROOT, folder);
+  if (workingTree) return { transcripts: loadTranscripts(dir), note: `Replaying the transcripts of your working tree (--working-tree), not the course's.` };
+  if (!hasCommit(ROOT)) return { transcripts: loadTranscripts(dir), note: 'Not a git clone: replaying the transcripts as they are in this folder.' };
+  const committed = committedFolder(ROOT, folder) ?? new Map<string, Buffer>();
+  const fromHead = (name: string) => committed.get(name) ?? readFileSync(join(dir, name));
+  const yours = changedFiles(ROOT).filter((file) => file.startsWith(`${folder}/`) && !file.slice(folder.length + 1).includes('/'));
+  const note = yours.length > 0 ? `Your working tree changed ${yours.join(', ')}: replaying the course's committed transcripts (--working-tree replays yours).` : undefined;
+  return { transcripts: loadTranscripts(dir, fromHead), ...(note ? { note } : {}) };
+}
 
 stopQuietlyOnEpipe();
 
@@ -43,6 +66,7 @@ async function main(): Promise<number> {
         mask: { type: 'string', default: '' },
         app: { type: 'string' },
         timeout: { type: 'string', default: '5' },
+        'working-tree': { type: 'boolean', default: false },
       },
     }));
   } catch (error) {
@@ -51,8 +75,7 @@ async function main(): Promise<number> {
   }
   // 2b: Part 2's persistent connections (webserver2b.ts), several exchanges on one connection.
   const folder = values.part === '2b' ? 'part2/transcripts/persistent' : `part${values.part}/transcripts`;
-  const dir = fileURLToPath(new URL(`../${folder}`, import.meta.url));
-  if (!values.part || !existsSync(dir)) {
+  if (!values.part || !existsSync(join(ROOT, folder, 'transcripts.json'))) {
     console.error(`${values.part ? `Part ${values.part} has no transcripts` : '--part is missing'}\n${usage}`);
     return 2;
   }
@@ -64,7 +87,9 @@ async function main(): Promise<number> {
   const mask = values.mask!.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
   let selection: Selection;
   try {
-    selection = selectTranscripts(loadTranscripts(dir), values.app);
+    const source = transcriptsOf(folder, values['working-tree']!);
+    if (source.note) console.log(source.note);
+    selection = selectTranscripts(source.transcripts, values.app);
   } catch (error) {
     console.error(`Part ${values.part}: ${(error as Error).message}`);
     return 2;

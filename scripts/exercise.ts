@@ -1,88 +1,73 @@
 /**
  * npm run exercise                          lists every exercise: id, title, one line
- * npm run exercise -- status                which ones pass (as of their last check)
+ * npm run exercise -- status [--target HOST:PORT]   which ones pass (as of their last check)
  * npm run exercise -- 1.1                   checks exercise 1.1 against your working tree
- * npm run exercise -- 1.1 --hint            the next hint (remembered in .exercises/)
+ * npm run exercise -- 1.1 --hint            the check, then the next hint for the step that fails
  * npm run exercise -- 1.1 --target HOST:PORT   a socket check against your own running server
- * npm run exercise -- 1.1 --solution        the same check on a temporary copy of your tree
+ * npm run exercise -- 1.1 --solution        the same check on a temporary copy of the course
  *                                           with the reference solution applied
+ * npm run exercise -- 1.1 --solution --apply   for teachers: puts the reference solution into
+ *                                           the working tree, then checks it
+ * npm run exercise -- reset 1.1             puts back the course's version of every file
+ *                                           exercise 1.1 touches (yours is kept in .exercises/)
  * npm run exercise -- prove [ID ...]        for maintainers: every check fails on the course
  *                                           as it is and passes with its solution
  *
  * A check prints each step as PASS or FAIL; a failed step says why, with a
- * byte diff (CR and LF visible) where bytes are compared, and the check
- * ends with a hint. Exit status: 0 when the check passes, 1 when it does
- * not, 2 on bad usage.
+ * byte diff (CR and LF visible) where bytes are compared, and the check ends
+ * with a hint for the first step that fails. Progress and hints are kept per
+ * exercise and per server checked (the working tree, or each --target) in the
+ * ignored `.exercises/`. A check of the working tree also records that the
+ * exercise is started: npm test and the site then step aside, naming it, for
+ * the course's bytes and lesson blocks it changes (scripts/exercises/worktree.ts).
+ * Exit status: 0 when the check passes, 1 when it does not, 2 on bad usage.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCheck, type CheckContext, type Exercise } from './exercises/exercise.ts';
+import { chooseHint, progressOf, readProgress, WORKING_TREE, writeProgress, type Progress } from './exercises/progress.ts';
 import { proveExercise } from './exercises/prove.ts';
 import { EXERCISES, findExercise } from './exercises/registry.ts';
-import { applySolution, copyTree, removeTree } from './exercises/trees.ts';
+import { applySolution, copyCourse, removeTree, solutionFiles } from './exercises/trees.ts';
+import { changedFiles, exerciseChanges, hasCommit, markStarted, restoreCommitted, stateDir } from './exercises/worktree.ts';
 import { parseTarget } from './testing/compare.ts';
 import type { Target } from './testing/wire.ts';
 import { paint, stopQuietlyOnEpipe } from './cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Ignored by git: which hints were shown, which exercises passed. */
-const STATE_FILE = join(ROOT, '.exercises', 'state.json');
 
 const usage = [
   'usage: npm run exercise                      (list)',
-  '       npm run exercise -- status',
-  '       npm run exercise -- ID [--hint | --solution] [--target HOST:PORT]',
+  '       npm run exercise -- status [--target HOST:PORT]',
+  '       npm run exercise -- ID [--hint] [--target HOST:PORT]',
+  '       npm run exercise -- ID --solution [--apply]',
+  '       npm run exercise -- reset ID',
   '       npm run exercise -- prove [ID ...]',
 ].join('\n');
 
 stopQuietlyOnEpipe();
 
-interface State {
-  hintsShown: Record<string, number>;
-  passed: Record<string, string>;
-}
-
-function readState(): State {
-  const empty: State = { hintsShown: {}, passed: {} };
-  if (!existsSync(STATE_FILE)) return empty;
-  try {
-    return { ...empty, ...(JSON.parse(readFileSync(STATE_FILE, 'utf8')) as Partial<State>) };
-  } catch {
-    return empty; // a hand-edited, broken file: start again rather than fail
-  }
-}
-
-function writeState(state: State): void {
-  mkdirSync(join(ROOT, '.exercises'), { recursive: true });
-  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
-}
-
-function list(state?: State): void {
+function list(progress?: Progress, where = WORKING_TREE): void {
   let part = '';
+  const done = progress?.[where] ?? {};
+  if (progress) console.log(`Progress against ${where === WORKING_TREE ? 'your working tree' : where}:`);
   for (const exercise of EXERCISES) {
     const thisPart = exercise.id.split('.')[0]!;
     if (thisPart !== part) console.log(`${part ? '\n' : ''}Part ${(part = thisPart)}`);
-    const mark = state ? (state.passed[exercise.id] ? paint(32, 'done   ') : 'not yet') + '  ' : '';
+    const mark = progress ? (done[exercise.id]?.passed ? paint(32, 'done   ') : 'not yet') + '  ' : '';
     console.log(`  ${mark}${exercise.id}  ${exercise.title}: ${exercise.summary}`);
   }
-  if (state) {
-    const done = EXERCISES.filter((exercise) => state.passed[exercise.id]).length;
-    console.log(`\n${done} of ${EXERCISES.length} done (as of each exercise's last check).`);
-  } else {
+  if (!progress) {
     console.log('\nRun one: npm run exercise -- 1.1   (--hint for a hint, status for your progress)');
+    return;
   }
-}
-
-function printHint(exercise: Exercise, state: State, next: boolean): void {
-  const shown = state.hintsShown[exercise.id] ?? 0;
-  const index = next ? Math.min(shown, exercise.hints.length - 1) : Math.max(shown - 1, 0);
-  console.log(`Hint ${index + 1} of ${exercise.hints.length}: ${exercise.hints[index]}`);
-  if (index + 1 < exercise.hints.length) console.log(`(npm run exercise -- ${exercise.id} --hint for the next)`);
-  else if (next) console.log(`(that was the last hint; npm run exercise -- ${exercise.id} --solution runs the reference solution on a copy)`);
-  state.hintsShown[exercise.id] = Math.max(shown, index + 1);
-  writeState(state);
+  const count = EXERCISES.filter((exercise) => done[exercise.id]?.passed).length;
+  console.log(`\n${count} of ${EXERCISES.length} done (as of each exercise's last check).`);
+  const others = Object.keys(progress).filter((other) => other !== where);
+  if (others.length) console.log(`Also checked: ${others.map((other) => (other === WORKING_TREE ? 'your working tree (status)' : `${other} (status --target ${other})`)).join(', ')}`);
 }
 
 function report(ctx: CheckContext): void {
@@ -94,17 +79,41 @@ function report(ctx: CheckContext): void {
   }
 }
 
-async function check(exercise: Exercise, target: Target | undefined, solution: boolean): Promise<number> {
-  const where = target && exercise.kind === 'socket' ? `${target.host}:${target.port}` : solution ? 'a temporary copy with the reference solution' : 'your working tree';
-  console.log(`${exercise.id} ${exercise.title}: checking ${where}`);
-  if (target && exercise.kind === 'code') console.log('(this check calls your code\'s functions: --target does not apply)');
+/** Prints the hint for the first failing step (the next one with `next`), and records it. */
+function printHint(exercise: Exercise, ctx: CheckContext, where: string, next: boolean): void {
+  const failing = ctx.steps.find((step) => !step.ok);
+  if (!failing) return;
+  const progress = readProgress(ROOT);
+  const choice = chooseHint(progressOf(progress, where, exercise.id), failing, ctx.target !== undefined, next);
+  writeProgress(ROOT, progress);
+  if (!choice) {
+    console.log(`(no hint for "${failing.name}": its message above says what differs)`);
+    return;
+  }
+  console.log(`Hint ${choice.index + 1} of ${choice.count} for "${choice.step}": ${choice.text}`);
+  const again = `npm run exercise -- ${exercise.id} --hint${ctx.target ? ` --target ${where}` : ''}`;
+  if (choice.index + 1 < choice.count) console.log(`(${again} for the next)`);
+  else if (next) console.log(`(that was this step's last hint; npm run exercise -- ${exercise.id} --solution runs the reference solution on a copy)`);
+}
+
+interface CheckOptions {
+  target?: Target;
+  solution: boolean;
+  hint: boolean;
+}
+
+async function check(exercise: Exercise, options: CheckOptions): Promise<number> {
+  const target = exercise.kind === 'socket' ? options.target : undefined;
+  const where = target ? `${target.host}:${target.port}` : WORKING_TREE;
+  console.log(`${exercise.id} ${exercise.title}: checking ${options.solution ? 'a temporary copy of the course with the reference solution' : target ? where : 'your working tree'}`);
+  if (options.target && exercise.kind === 'code') console.log("(this check calls your code's functions: --target does not apply)");
   if (exercise.platforms && !exercise.platforms.includes(process.platform)) {
     console.log(`This check needs ${exercise.platforms.join(' or ')} (it reads /proc): it cannot run on ${process.platform}.`);
     return 1;
   }
   let root = ROOT;
-  if (solution) {
-    root = copyTree(ROOT);
+  if (options.solution) {
+    root = copyCourse(ROOT);
     try {
       applySolution(ROOT, exercise.id, root);
     } catch (error) {
@@ -112,30 +121,92 @@ async function check(exercise: Exercise, target: Target | undefined, solution: b
       console.error(`${(error as Error).message}\n(the solution is made for the course as shipped: try it on a fresh clone)`);
       return 1;
     }
+  } else if (!target) {
+    markStarted(ROOT, exercise.id); // npm test and the site now step aside for what this exercise changes
   }
   let ctx: CheckContext;
   try {
     ctx = await runCheck(exercise, root, target);
   } finally {
-    if (solution) removeTree(root);
+    if (options.solution) removeTree(root);
   }
   report(ctx);
-  const state = readState();
   const passing = ctx.steps.filter((step) => step.ok).length;
+  if (!options.solution) {
+    const progress = readProgress(ROOT);
+    const record = progressOf(progress, where, exercise.id);
+    if (ctx.passed) record.passed = new Date().toISOString();
+    else delete record.passed;
+    writeProgress(ROOT, progress);
+  }
   if (ctx.passed) {
     console.log(paint(32, `Done: ${exercise.id} passes (${passing} of ${ctx.steps.length} steps).`));
-    if (!solution) {
-      state.passed[exercise.id] = new Date().toISOString();
-      writeState(state);
-    }
     return 0;
   }
   console.log(paint(31, `Not yet: ${passing} of ${ctx.steps.length} steps pass.`));
-  if (!solution) {
-    delete state.passed[exercise.id];
-    printHint(exercise, state, (state.hintsShown[exercise.id] ?? 0) === 0);
-  }
+  if (!options.solution) printHint(exercise, ctx, where, options.hint);
   return 1;
+}
+
+/** `--solution --apply`: the reference solution into the working tree, for a teacher to show. */
+function apply(exercise: Exercise): number {
+  if (!hasCommit(ROOT)) {
+    console.error('--apply needs a git clone of the course: without one, reset could not put the course back.');
+    return 1;
+  }
+  const files = solutionFiles(ROOT, exercise.id);
+  const changed = new Set(changedFiles(ROOT));
+  const yours = files.filter((file) => changed.has(file));
+  if (yours.length > 0) {
+    console.error(`Not applied: ${yours.join(', ')} already differ${yours.length === 1 ? 's' : ''} from the course.`);
+    console.error(`Commit or keep your work elsewhere, or npm run exercise -- reset ${exercise.id}, then apply again.`);
+    return 1;
+  }
+  try {
+    applySolution(ROOT, exercise.id, ROOT);
+  } catch (error) {
+    restoreCommitted(ROOT, files); // all or nothing: a half-applied solution helps nobody
+    console.error(`${(error as Error).message}\n(the course changed under the solution: npm run exercise -- prove ${exercise.id} says more)`);
+    return 1;
+  }
+  markStarted(ROOT, exercise.id);
+  console.log(`Applied exercise ${exercise.id}'s reference solution to your working tree:`);
+  for (const file of changedFiles(ROOT).filter((file) => files.includes(file))) console.log(`  ${file}`);
+  console.log(`npm test and the site now step aside for what it changes, naming exercise ${exercise.id}.`);
+  console.log(`npm run exercise -- reset ${exercise.id} puts the course back.\n`);
+  // In a new process: this one has loaded the course's modules as they were before the apply.
+  const checked = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, exercise.id], { stdio: 'inherit' });
+  return checked.status ?? 1;
+}
+
+/** `reset ID`: the course's version of every file the exercise touches; the student's is kept. */
+function reset(exercise: Exercise): number {
+  if (!hasCommit(ROOT)) {
+    console.error('reset needs a git clone of the course: it puts back the files of its last commit.');
+    return 1;
+  }
+  const files = solutionFiles(ROOT, exercise.id);
+  const changed = changedFiles(ROOT);
+  const touched = changed.filter((file) => files.includes(file));
+  markStarted(ROOT, exercise.id, false);
+  if (touched.length === 0) {
+    console.log(`Nothing to reset: the files exercise ${exercise.id} touches are as the course has them (${files.join(', ')}).`);
+    return 0;
+  }
+  const kept = join(stateDir(ROOT), 'reset', `${exercise.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  for (const file of touched.filter((name) => existsSync(join(ROOT, name)))) {
+    mkdirSync(dirname(join(kept, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(kept, file));
+  }
+  const shared = [...exerciseChanges(ROOT)].filter(([file, ids]) => touched.includes(file) && ids.some((id) => id !== exercise.id));
+  console.log(`Exercise ${exercise.id}, reset to the course:`);
+  for (const line of restoreCommitted(ROOT, touched)) console.log(`  ${line}`);
+  console.log(`Your version is kept in ${join('.exercises', 'reset', kept.split(/[\\/]/).at(-1)!)}/ (ignored by git).`);
+  for (const [file, ids] of shared) console.log(`${file} held exercise ${ids.filter((id) => id !== exercise.id).join(', ')} too: that is undone as well.`);
+  const part = `part${exercise.id.split('.')[0]}/`;
+  const others = changed.filter((file) => file.startsWith(part) && !files.includes(file));
+  if (others.length) console.log(`Left as they are (not files of exercise ${exercise.id}): ${others.join(', ')}`);
+  return 0;
 }
 
 async function prove(ids: string[]): Promise<number> {
@@ -153,28 +224,24 @@ async function prove(ids: string[]): Promise<number> {
   return proofs.every((proof) => proof.honest) ? 0 : 1;
 }
 
+function exerciseNamed(id: string | undefined): Exercise | undefined {
+  const exercise = id === undefined ? undefined : findExercise(id);
+  if (!exercise) console.error(`${id === undefined ? 'which exercise?' : `no exercise '${id}' (npm run exercise lists them)`}\n${usage}`);
+  return exercise;
+}
+
 async function main(): Promise<number> {
   let values;
   let positionals;
   try {
     ({ values, positionals } = parseArgs({
       allowPositionals: true,
-      options: { hint: { type: 'boolean' }, solution: { type: 'boolean' }, target: { type: 'string' } },
+      options: { hint: { type: 'boolean' }, solution: { type: 'boolean' }, apply: { type: 'boolean' }, target: { type: 'string' } },
     }));
   } catch (error) {
     console.error(`${(error as Error).message}\n${usage}`);
     return 2;
   }
-  const [command, ...rest] = positionals;
-  if (command === undefined) return list(), 0;
-  if (command === 'status') return list(readState()), 0;
-  if (command === 'prove') return prove(rest);
-  const exercise = findExercise(command);
-  if (!exercise || rest.length > 0) {
-    console.error(`${exercise ? `unexpected: ${rest.join(' ')}` : `no exercise '${command}' (npm run exercise lists them)`}\n${usage}`);
-    return 2;
-  }
-  if (values.hint) return printHint(exercise, readState(), true), 0;
   let target: Target | undefined;
   try {
     target = values.target === undefined ? undefined : parseTarget(values.target);
@@ -182,7 +249,24 @@ async function main(): Promise<number> {
     console.error((error as Error).message);
     return 2;
   }
-  return check(exercise, target, values.solution ?? false);
+  const [command, ...rest] = positionals;
+  if (command === undefined) return list(), 0;
+  if (command === 'status') return list(readProgress(ROOT), target ? `${target.host}:${target.port}` : WORKING_TREE), 0;
+  if (command === 'prove') return prove(rest);
+  if (command === 'reset') {
+    const exercise = rest.length === 1 ? exerciseNamed(rest[0]) : exerciseNamed(undefined);
+    return exercise ? reset(exercise) : 2;
+  }
+  const exercise = exerciseNamed(command);
+  if (!exercise) return 2;
+  const misuse =
+    rest.length > 0 ? `unexpected: ${rest.join(' ')}` : values.apply && !values.solution ? '--apply goes with --solution' : values.solution && (values.hint || target) ? '--solution takes neither --hint nor --target' : undefined;
+  if (misuse) {
+    console.error(`${misuse}\n${usage}`);
+    return 2;
+  }
+  if (values.apply) return apply(exercise);
+  return check(exercise, { ...(target ? { target } : {}), solution: values.solution ?? false, hint: values.hint ?? false });
 }
 
 process.exitCode = await main();

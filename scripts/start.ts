@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildSite, describeBuild, REPO_ROOT, summarizeWarnings } from './site/build.ts';
+import { buildSite, describeBuild, describeEdited, REPO_ROOT, summarizeWarnings } from './site/build.ts';
 import { findParts, formatProblem } from './site/lessons.ts';
 import { bannerPort, buildApplication, buildProgram } from './part3.ts';
 
@@ -129,6 +129,7 @@ async function main(): Promise<void> {
     console.error(`\nWarning: ${result.problems.length} lesson block(s) out of step with the code (npm run docs -- --fix rewrites code blocks from source).\n`);
   }
   for (const warning of summarizeWarnings(result.warnings)) console.warn(`warning: ${warning}`);
+  if (result.edited.length > 0) console.log(describeEdited(result.edited));
   console.log(describeBuild(result));
 
   let pool;

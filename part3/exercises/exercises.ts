@@ -17,6 +17,7 @@ import {
   expect,
   type CheckContext,
   type Exercise,
+  type Hint,
 } from '../../scripts/exercises/exercise.ts';
 
 const MiB = 1024 * 1024;
@@ -37,13 +38,18 @@ async function refuses(
   parse: () => Promise<(args: string[]) => unknown>,
   args: string[],
   option: string,
+  hints: Hint[],
 ): Promise<void> {
-  await ctx.step(`${args.join(' ')} is refused with a message naming ${option}`, async () => {
-    const fn = await parse();
-    const message = refusal(() => fn(args));
-    const ok = message.includes(option) && !/unknown option/i.test(message);
-    expect(ok, `parseOptions(${JSON.stringify(args)}): ${message}`);
-  });
+  await ctx.step(
+    `${args.join(' ')} is refused with a message naming ${option}`,
+    async () => {
+      const fn = await parse();
+      const message = refusal(() => fn(args));
+      const ok = message.includes(option) && !/unknown option/i.test(message);
+      expect(ok, `parseOptions(${JSON.stringify(args)}): ${message}`);
+    },
+    hints,
+  );
 }
 
 const zombies: Exercise = {
@@ -53,16 +59,20 @@ const zombies: Exercise = {
     'write zombiesOf(pid) in part3/zombies.ts: the pids of its children that are zombies (Linux /proc)',
   kind: 'code',
   platforms: ['linux'],
-  hints: [
-    "/proc/PID/task/PID/children lists a process's children, separated by spaces " +
-      '(Linux 3.5 and later); /proc/CHILD/stat says its state, the field after the name in parentheses.',
-    'A zombie has state Z. Read the state after the last ")" of stat: the name may contain spaces.',
-    'Try it on 3d: npm run part3 -- 3d, curl it twice, then zombiesOf(parent pid).',
-  ],
   async check(ctx) {
-    const ok = await ctx.step('part3/zombies.ts exports zombiesOf(pid)', async () => {
-      await ctx.need('part3/zombies.ts', 'zombiesOf', '(pid: number): number[]');
-    });
+    const hints = [
+      "/proc/PID/task/PID/children lists a process's children, separated by spaces " +
+        '(Linux 3.5 and later); /proc/CHILD/stat says its state, the field after the name in parentheses.',
+      'A zombie has state Z. Read the state after the last ")" of stat: the name may contain spaces.',
+      'Try it on 3d: npm run part3 -- 3d, curl it twice, then zombiesOf(parent pid).',
+    ];
+    const ok = await ctx.step(
+      'part3/zombies.ts exports zombiesOf(pid)',
+      async () => {
+        await ctx.need('part3/zombies.ts', 'zombiesOf', '(pid: number): number[]');
+      },
+      hints,
+    );
     if (!ok) return;
     const zombiesOf = (await ctx.load('part3/zombies.ts')).zombiesOf as (pid: number) => number[];
     // sh starts `true` in the background, then becomes `sleep` (exec): sleep never waits
@@ -70,27 +80,35 @@ const zombies: Exercise = {
     const parent = spawn('sh', ['-c', 'true & exec sleep 5'], { stdio: 'ignore' });
     try {
       await once(parent, 'spawn');
-      await ctx.step('a child that exited unreaped is found', async () => {
-        const found = await eventually(
-          () => zombiesOf(parent.pid!),
-          (pids) => pids.length === 1,
-        );
-        expect(
-          found.length === 1,
-          `zombiesOf(${parent.pid}) is ${JSON.stringify(found)}, expected one zombie`,
-        );
-        const state = execFileSync('ps', ['-o', 'stat=', '-p', String(found[0])])
-          .toString()
-          .trim();
-        expect(state.startsWith('Z'), `pid ${found[0]} is in state ${state}, not a zombie`);
-      });
-      await ctx.step('a live child is not a zombie', () => {
-        const found = zombiesOf(process.pid);
-        expect(
-          !found.includes(parent.pid!),
-          `zombiesOf(this process) lists the running child ${parent.pid}`,
-        );
-      });
+      await ctx.step(
+        'a child that exited unreaped is found',
+        async () => {
+          const found = await eventually(
+            () => zombiesOf(parent.pid!),
+            (pids) => pids.length === 1,
+          );
+          expect(
+            found.length === 1,
+            `zombiesOf(${parent.pid}) is ${JSON.stringify(found)}, expected one zombie`,
+          );
+          const state = execFileSync('ps', ['-o', 'stat=', '-p', String(found[0])])
+            .toString()
+            .trim();
+          expect(state.startsWith('Z'), `pid ${found[0]} is in state ${state}, not a zombie`);
+        },
+        hints.slice(0, 2),
+      );
+      await ctx.step(
+        'a live child is not a zombie',
+        () => {
+          const found = zombiesOf(process.pid);
+          expect(
+            !found.includes(parent.pid!),
+            `zombiesOf(this process) lists the running child ${parent.pid}`,
+          );
+        },
+        hints.slice(1, 2),
+      );
     } finally {
       parent.kill();
     }
@@ -119,19 +137,24 @@ const adaptiveLimit: Exercise = {
   summary:
     'export nextLimit(limit, waiting, freeBytes) from 3g: double while clients wait and memory is free, halve when it is short',
   kind: 'code',
-  hints: [
-    'The rule, in order: less than 256 MiB free: halve the limit, but not below 8; else clients ' +
-      'waiting and at least 1 GiB free: double it, but not above 256; else keep it.',
-    'Then call it: in 3g, grimReaper and the connection handler can set maxChildren = nextLimit(maxChildren, waiting.length, freemem()).',
-  ],
   async check(ctx) {
-    const exported = await ctx.step('part3/webserver3g.ts exports nextLimit', async () => {
-      await ctx.need<NextLimit>(
-        'part3/webserver3g.ts',
-        'nextLimit',
-        '(limit: number, waiting: number, freeBytes: number): number',
-      );
-    });
+    const rule =
+      'The rule, in order: less than 256 MiB free: halve the limit, but not below 8; else clients ' +
+      'waiting and at least 1 GiB free: double it, but not above 256; else keep it.';
+    const exported = await ctx.step(
+      'part3/webserver3g.ts exports nextLimit',
+      async () => {
+        await ctx.need<NextLimit>(
+          'part3/webserver3g.ts',
+          'nextLimit',
+          '(limit: number, waiting: number, freeBytes: number): number',
+        );
+      },
+      [
+        rule,
+        'Then call it: in 3g, grimReaper and the connection handler can set maxChildren = nextLimit(maxChildren, waiting.length, freemem()).',
+      ],
+    );
     if (!exported) return;
     const table: Array<
       [limit: number, waiting: number, free: number, expected: number, why: string]
@@ -155,6 +178,7 @@ const adaptiveLimit: Exercise = {
           const got = nextLimit(limit, waiting, free);
           expect(got === expected, `nextLimit(${limit}, ${waiting}, ${free}) is ${got}`);
         },
+        [rule],
       );
     }
   },
@@ -173,28 +197,38 @@ const poolSize: Exercise = {
   title: "The pool's size",
   summary: '3i: --workers auto is one per core; more than 4 per core is refused',
   kind: 'code',
-  hints: [
-    'os.availableParallelism() is the number of cores Node may use (3i already defaults to it).',
-    'More workers than cores only queue for the CPU and cost memory (04-pool.md): refuse more than ' +
-      '4 × availableParallelism() with a message that names --workers.',
-  ],
   async check(ctx) {
+    const hints = [
+      'os.availableParallelism() is the number of cores Node may use (3i already defaults to it).',
+      'More workers than cores only queue for the CPU and cost memory (04-pool.md): refuse more than ' +
+        '4 × availableParallelism() with a message that names --workers.',
+    ];
     const cores = availableParallelism();
     for (const [value, expected] of [
       ['auto', cores],
       ['2', 2],
       [String(4 * cores), 4 * cores],
     ] as const) {
-      await ctx.step(`--workers ${value} gives ${expected} workers`, async () => {
-        const got = (await parsePool(ctx)())(['hello', '--workers', value]).workers;
-        expect(
-          got === expected,
-          `parseOptions(['hello', '--workers', '${value}']).workers is ${got}`,
-        );
-      });
+      await ctx.step(
+        `--workers ${value} gives ${expected} workers`,
+        async () => {
+          const got = (await parsePool(ctx)())(['hello', '--workers', value]).workers;
+          expect(
+            got === expected,
+            `parseOptions(['hello', '--workers', '${value}']).workers is ${got}`,
+          );
+        },
+        hints,
+      );
     }
-    await refuses(ctx, parsePool(ctx), ['hello', '--workers', String(4 * cores + 1)], '--workers');
-    await refuses(ctx, parsePool(ctx), ['hello', '--workers', '0'], '--workers');
+    await refuses(
+      ctx,
+      parsePool(ctx),
+      ['hello', '--workers', String(4 * cores + 1)],
+      '--workers',
+      hints.slice(1),
+    );
+    await refuses(ctx, parsePool(ctx), ['hello', '--workers', '0'], '--workers', hints.slice(1));
   },
 };
 
@@ -206,13 +240,13 @@ const recycle: Exercise = {
   summary:
     "3i: --max-requests N and --max-requests-jitter J, as gunicorn's; requestsBeforeRestart(N, J, random)",
   kind: 'code',
-  hints: [
-    'requestsBeforeRestart(maxRequests, jitter, random = Math.random) is 0 (never restart) when ' +
-      'maxRequests is 0, else maxRequests + Math.floor(random() * (jitter + 1)).',
-    'parseOptions returns maxRequests and maxRequestsJitter, 0 when absent; a worker counts its ' +
-      "requests and, at its number, calls cluster.worker.disconnect(): the primary's 'exit' handler starts the replacement.",
-  ],
   async check(ctx) {
+    const formula =
+      'requestsBeforeRestart(maxRequests, jitter, random = Math.random) is 0 (never restart) when ' +
+      'maxRequests is 0, else maxRequests + Math.floor(random() * (jitter + 1)).';
+    const options =
+      'parseOptions returns maxRequests and maxRequestsJitter, 0 when absent; a worker counts its ' +
+      "requests and, at its number, calls cluster.worker.disconnect(): the primary's 'exit' handler starts the replacement.";
     const exported = await ctx.step(
       'part3/webserver3i.ts exports requestsBeforeRestart',
       async () => {
@@ -222,6 +256,7 @@ const recycle: Exercise = {
           '(maxRequests: number, jitter: number, random = Math.random): number',
         );
       },
+      [formula],
     );
     if (!exported) return;
     const cases: Array<[number, number, number, number]> = [
@@ -243,6 +278,7 @@ const recycle: Exercise = {
           const got = fn(max, jitter, () => random);
           expect(got === expected, `got ${got}`);
         },
+        [formula],
       );
     }
     await ctx.step(
@@ -258,8 +294,11 @@ const recycle: Exercise = {
           none.maxRequestsJitter === 0;
         expect(ok, `read ${JSON.stringify(got)}; without them ${JSON.stringify(none)}`);
       },
+      [options],
     );
-    await refuses(ctx, parsePool(ctx), ['hello', '--max-requests', '-1'], '--max-requests');
+    await refuses(ctx, parsePool(ctx), ['hello', '--max-requests', '-1'], '--max-requests', [
+      options,
+    ]);
   },
 };
 
@@ -271,22 +310,26 @@ const backlog: Exercise = {
   title: 'Choose the backlog',
   summary: "3a: --backlog N sets the listening socket's queue (default REQUEST_QUEUE_SIZE, 5)",
   kind: 'code',
-  hints: [
-    'parseOptions returns backlog (REQUEST_QUEUE_SIZE when absent; a whole number of 1 or more, ' +
-      'else an Error naming --backlog: plumbing.count does that), and main passes it to ' +
-      'plumbing.listenOrExit, whose listen(port, host, backlog) gives it to server.listen.',
-    "See it: ss -ltn shows a listening socket's backlog in its Send-Q column.",
-  ],
   async check(ctx) {
+    const hints = [
+      'parseOptions returns backlog (REQUEST_QUEUE_SIZE when absent; a whole number of 1 or more, ' +
+        'else an Error naming --backlog: plumbing.count does that), and main passes it to ' +
+        'plumbing.listenOrExit, whose listen(port, host, backlog) gives it to server.listen.',
+      "See it: ss -ltn shows a listening socket's backlog in its Send-Q column.",
+    ];
     const parse = () => ctx.need<Parse3a>('part3/webserver3a.ts', 'parseOptions', '(args)');
-    await ctx.step('--backlog 64 gives backlog 64; without it, 5', async () => {
-      const [got, none] = [
-        (await parse())(['--backlog', '64']).backlog,
-        (await parse())([]).backlog,
-      ];
-      expect(got === 64 && none === 5, `backlog ${got} with --backlog 64, ${none} without`);
-    });
-    await refuses(ctx, parse, ['--backlog', '0'], '--backlog');
+    await ctx.step(
+      '--backlog 64 gives backlog 64; without it, 5',
+      async () => {
+        const [got, none] = [
+          (await parse())(['--backlog', '64']).backlog,
+          (await parse())([]).backlog,
+        ];
+        expect(got === 64 && none === 5, `backlog ${got} with --backlog 64, ${none} without`);
+      },
+      hints.slice(0, 1),
+    );
+    await refuses(ctx, parse, ['--backlog', '0'], '--backlog', hints.slice(0, 1));
     if (process.platform !== 'linux' || !hasSs()) return; // ss shows the backlog; elsewhere, no step
     await ctx.step(
       "listen(0, '127.0.0.1', 7): the kernel's queue holds 7 (ss -ltn, Send-Q)",
@@ -310,6 +353,7 @@ const backlog: Exercise = {
           server.close();
         }
       },
+      hints,
     );
   },
 };

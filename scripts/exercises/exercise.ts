@@ -22,8 +22,6 @@ export interface Exercise {
   title: string;
   /** One line: what to do. */
   summary: string;
-  /** Shown one at a time by `--hint`, and the first on a failure. */
-  hints: string[];
   /**
    * 'socket': the check talks to a server and takes --target.
    * 'code': it imports the tree's modules; --target does not apply.
@@ -35,12 +33,22 @@ export interface Exercise {
   check(ctx: CheckContext): Promise<void>;
 }
 
+/**
+ * A hint for a step, shown one at a time when that step is the first to fail.
+ * A string helps with any server; `{ course: text }` names the course's own
+ * files or code (transcripts.json, `npm run record`, handleOneRequest), so a
+ * `--target` run against a server of the student's own never shows it.
+ */
+export type Hint = string | { course: string };
+
 /** A step's verdict. */
 export interface StepResult {
   name: string;
   ok: boolean;
   /** Why it failed: a message, then a byte diff when bytes were compared. */
   details: string[];
+  /** The step's hints, in the order they are shown. */
+  hints: Hint[];
 }
 
 /** Thrown by a step to fail with details (a byte diff, a hint of what to change). */
@@ -64,15 +72,18 @@ export class CheckContext {
     readonly target?: Target,
   ) {}
 
-  /** Runs one step and records it; a thrown error fails the step, never the check run. */
-  async step(name: string, run: () => Promise<void> | void): Promise<boolean> {
+  /**
+   * Runs one step and records it; a thrown error fails the step, never the check run.
+   * `hints` help with this step: the first failing step's are the ones shown.
+   */
+  async step(name: string, run: () => Promise<void> | void, hints: Hint[] = []): Promise<boolean> {
     try {
       await run();
-      this.steps.push({ name, ok: true, details: [] });
+      this.steps.push({ name, ok: true, details: [], hints });
       return true;
     } catch (error) {
       const details = error instanceof CheckFailure ? [error.message, ...error.details] : [describeError(error)];
-      this.steps.push({ name, ok: false, details });
+      this.steps.push({ name, ok: false, details, hints });
       return false;
     }
   }
@@ -109,7 +120,7 @@ export async function runCheck(exercise: Exercise, root: string, target?: Target
   try {
     await exercise.check(ctx);
   } catch (error) {
-    ctx.steps.push({ name: 'the check itself', ok: false, details: [describeError(error)] });
+    ctx.steps.push({ name: 'the check itself', ok: false, details: [describeError(error)], hints: [] });
   }
   return ctx;
 }

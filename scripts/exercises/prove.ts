@@ -6,7 +6,7 @@
  * solution patches.
  */
 import { runCheck, type CheckContext, type Exercise } from './exercise.ts';
-import { applySolution, copyTree, removeTree } from './trees.ts';
+import { applySolution, copyCourse, removeTree } from './trees.ts';
 
 /** The outcome of one proof. */
 export interface Proof {
@@ -35,7 +35,7 @@ export async function proveExercise(course: string, exercise: Exercise): Promise
 }
 
 async function onCopy(course: string, exercise: Exercise, solved: boolean): Promise<CheckContext | string> {
-  const root = copyTree(course);
+  const root = copyCourse(course); // the course as shipped, even after the student solved exercises
   try {
     if (solved) applySolution(course, exercise.id, root);
     return await runCheck(exercise, root);

@@ -12,8 +12,9 @@
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { applyPatch, parsePatch, type StructuredPatch, type StructuredPatchHunk } from 'diff';
+import { committedBytes, exerciseChanges } from './worktree.ts';
 
 /** The folders a check may read: the parts, nothing of scripts/ (the checks import that from the course). */
 const PARTS = ['part1', 'part2', 'part3'];
@@ -28,7 +29,7 @@ const FUZZ_FACTOR = 2;
 /** Copies `from`'s part folders to a new temporary directory and links its node_modules. */
 export function copyTree(from: string): string {
   const root = mkdtempSync(join(tmpdir(), 'lsbaws-exercise-'));
-  for (const part of PARTS) {
+  for (const part of PARTS.filter((name) => existsSync(join(from, name)))) {
     cpSync(join(from, part), join(root, part), {
       recursive: true,
       // Tests and exercises are not the student's code: a check never imports them.
@@ -38,6 +39,41 @@ export function copyTree(from: string): string {
   symlinkSync(join(from, 'node_modules'), join(root, 'node_modules'), 'junction');
   writeFileSync(join(root, 'package.json'), readFileSync(join(from, 'package.json')));
   return root;
+}
+
+/**
+ * A copy as {@link copyTree} makes, of the course as committed where a started
+ * exercise changed it (worktree.ts): a proof or `--solution` starts from the
+ * course as shipped even after the student solved an exercise, while a
+ * maintainer's own uncommitted edits stay in the copy.
+ */
+export function copyCourse(from: string): string {
+  const root = copyTree(from);
+  for (const [file, bytes] of committedVersions(from)) {
+    if (bytes === undefined) rmSync(join(root, file), { force: true });
+    else {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      writeFileSync(join(root, file), bytes);
+    }
+  }
+  return root;
+}
+
+/**
+ * Per course: the committed bytes (undefined: no such file) of each file a started exercise
+ * changed, read once per process. The proofs make thirty copies at once: git runs once, not
+ * thirty times, and on a clean tree not at all (nothing is started).
+ */
+const committedCache = new Map<string, Map<string, Buffer | undefined>>();
+
+function committedVersions(from: string): Map<string, Buffer | undefined> {
+  let versions = committedCache.get(from);
+  if (!versions) {
+    const inCopy = (file: string) => PARTS.includes(file.split('/')[0]!) && !file.endsWith('.test.ts') && !file.split('/').includes('exercises');
+    versions = new Map([...exerciseChanges(from).keys()].filter(inCopy).map((file) => [file, committedBytes(from, file)]));
+    committedCache.set(from, versions);
+  }
+  return versions;
 }
 
 /** Removes a tree made by {@link copyTree}. */
@@ -68,6 +104,28 @@ export function applySolution(course: string, id: string, root: string): void {
       cpSync(join(files, file), join(root, file));
     }
   }
+}
+
+/**
+ * The files exercise `id`'s reference solution writes (relative, `/` separators): what
+ * the exercise touches, for `npm run exercise -- reset ID` and for the checks that step
+ * aside for an exercise (worktree.ts).
+ * @throws Error when the exercise has no solution folder
+ */
+export function solutionFiles(course: string, id: string): string[] {
+  const dir = solutionDir(course, id);
+  if (!existsSync(dir)) throw new Error(`exercise ${id} has no reference solution (${relative(course, dir)})`);
+  const files = new Set<string>();
+  for (const name of readdirSync(dir).filter((name) => name.endsWith('.patch'))) {
+    for (const patch of parsePatch(readFileSync(join(dir, name), 'utf8'))) {
+      files.add((patch.newFileName ?? patch.oldFileName ?? '').replace(/^[ab]\//, ''));
+    }
+  }
+  if (existsSync(join(dir, 'edits.json'))) {
+    for (const edit of JSON.parse(readFileSync(join(dir, 'edits.json'), 'utf8')) as Edit[]) files.add(edit.file);
+  }
+  if (existsSync(join(dir, 'files'))) for (const file of listFiles(join(dir, 'files'))) files.add(file.split(sep).join('/'));
+  return [...files].sort();
 }
 
 function applyPatchFile(patchFile: string, root: string): void {

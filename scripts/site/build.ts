@@ -17,7 +17,8 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { checkLessons, findLessons, fixLessons, formatProblem, type Problem } from './lessons.ts';
+import { checkLessonsBeside, findLessons, fixLessons, formatProblem, type Edited, type Problem } from './lessons.ts';
+import { courseView } from '../exercises/worktree.ts';
 import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './markdown.ts';
 import { renderLayout, type NavItem } from './layout.ts';
 import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './source.ts';
@@ -56,6 +57,8 @@ export interface BuildResult {
   built: boolean;
   /** Drift problems still there (after fixing, with `fix`). */
   problems: Problem[];
+  /** Blocks a student's exercise changed the source of: built with a note, not a problem (lessons.ts). */
+  edited: Edited[];
   /** Blocks `fix` rewrote. */
   fixed: Problem[];
   pages: SitePage[];
@@ -114,8 +117,18 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   const outDir = resolve(options.outDir ?? join(root, 'docs', 'site'));
   if (root === outDir || !relative(outDir, root).startsWith('..')) throw new Error(`refusing to empty ${outDir}: it holds the repo`);
 
-  const { fixed, remaining } = options.fix ? fixLessons(root) : { fixed: [], remaining: checkLessons(root) };
-  const result: BuildResult = { built: false, problems: remaining, fixed, pages: [], sourcePages: 0, searchSections: 0, warnings: [], outDir, ms: 0 };
+  // After an exercise, the lessons are checked beside the course as committed (scripts/exercises/worktree.ts).
+  const view = courseView(root);
+  let fixed: Problem[] = [];
+  let checked;
+  try {
+    if (options.fix) fixed = fixLessons(root, view).fixed;
+    checked = checkLessonsBeside(root, view);
+  } finally {
+    view?.dispose();
+  }
+  const remaining = checked.problems;
+  const result: BuildResult = { built: false, problems: remaining, edited: checked.edited, fixed, pages: [], sourcePages: 0, searchSections: 0, warnings: [], outDir, ms: 0 };
   if (remaining.length > 0 && !options.allowDrift) {
     result.ms = performance.now() - started;
     return result;
@@ -137,6 +150,7 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
     resolveFile: (repoPath, referrer) => resolveExtra(root, site.pages, extras, repoPath, referrer),
     warnings: result.warnings,
     anchorLinks: [],
+    edited: new Map(checked.edited.map((block) => [`${block.lesson}:${block.line}`, block.reason])),
   };
   const md = createRenderer(site);
 
@@ -327,6 +341,14 @@ export function summarizeWarnings(warnings: string[]): string[] {
   return [...counts].map(([warning, n]) => (n > 1 ? `${warning} (${n} times)` : warning));
 }
 
+/** What the build says about blocks an exercise changed ('' when none): each is built with a note. */
+export function describeEdited(edited: Edited[]): string {
+  if (edited.length === 0) return '';
+  const lines = edited.map((block) => `  ${block.lesson}:${block.line} shows ${block.shows}: ${block.reason}`);
+  const what = `${edited.length} lesson block${edited.length === 1 ? '' : 's'} show${edited.length === 1 ? 's' : ''} the course's code where your exercises changed it`;
+  return `${what} (the page says so beside each):\n${lines.join('\n')}`;
+}
+
 /** One line per page kind, for the CLI and `npm start`. */
 export function describeBuild(result: BuildResult, root = REPO_ROOT): string {
   const where = relative(root, result.outDir) || result.outDir;
@@ -355,6 +377,7 @@ function main(): void {
     process.exit(1);
   }
   for (const warning of summarizeWarnings(result.warnings)) console.warn(`warning: ${warning}`);
+  if (result.edited.length > 0) console.log(describeEdited(result.edited));
   console.log(describeBuild(result));
   console.log(`Open ${pathToFileURL(join(result.outDir, 'index.html')).href}, or run npm start to serve it on http://localhost:8000`);
 }

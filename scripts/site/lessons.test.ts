@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkLesson, checkLessons, findLessons, fixLessons, formatProblem, matchTranscript, parseInfo, readSource } from './lessons.ts';
+import { checkLesson, checkLessons, checkLessonsBeside, findLessons, fixLessons, formatProblem, matchTranscript, parseInfo, readSource } from './lessons.ts';
+import { courseView } from '../exercises/worktree.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 // A tiny repo of its own: source files, transcripts and lessons made for these tests,
@@ -11,11 +12,25 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/lessons', import.meta.url));
 
 describe('the course', () => {
+  // After an exercise (npm run exercise -- ID), a block whose source the student changed is held
+  // to the committed course instead, and named here as skipped (lessons.ts, Edited).
+  const view = courseView(repo);
+  let checked: ReturnType<typeof checkLessonsBeside>;
+  try {
+    checked = checkLessonsBeside(repo, view);
+  } finally {
+    view?.dispose();
+  }
   it('has no lesson block that drifted from its code or transcript', () => {
-    const problems = checkLessons(repo);
     // On failure, print what `npm run docs` would: the place, then the diff.
-    expect(problems.map(formatProblem).join('\n\n')).toBe('');
+    expect(checked.problems.map(formatProblem).join('\n\n')).toBe('');
   });
+  for (const block of checked.edited) {
+    it(`${block.lesson}:${block.line} shows ${block.shows}`, (ctx) => {
+      console.warn(`skipped "${block.lesson}:${block.line} shows ${block.shows}": ${block.reason}`);
+      ctx.skip(block.reason);
+    });
+  }
 });
 
 describe('findLessons', () => {

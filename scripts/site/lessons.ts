@@ -32,6 +32,15 @@
  *     (scripts/measure/bench-figures.ts), the same JSON the chart is drawn
  *     from; `columns` keeps only those groups of columns, for a page narrower
  *     than a terminal. `--fix` rewrites it, after `npm run bench -- --update`.
+ *
+ * After an exercise, a student's working tree differs from the course on
+ * purpose. Given a view of the course as committed (scripts/exercises/
+ * worktree.ts courseView: the committed version of each file a started
+ * exercise changed), a block that differs from the working tree but is in
+ * step with that view is not a drift but an exercise's edit: an
+ * {@link Edited}, which the site shows with a note and npm test skips by
+ * name; `--fix` leaves it alone. A block out of step with the committed
+ * course is still a problem, exercise or not.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -56,6 +65,26 @@ export interface Problem {
   details: string;
   /** True when `fixLessons` can rewrite the block from its source. */
   fixable: boolean;
+}
+
+/** A block in step with the committed course that the student's exercise changed the source of. */
+export interface Edited {
+  /** The lesson, relative with `/` separators: `part1/README.md`. */
+  lesson: string;
+  /** 1-based line of the block's opening fence (or of a line anchor). */
+  line: number;
+  /** What the block shows: `part1/webserver1.ts#response`, `transcript part1/transcripts/nonsense`. */
+  shows: string;
+  /** `exercise 1.1 changed part1/webserver1.ts`. */
+  reason: string;
+}
+
+/** The course as committed, beside the working tree: see the top of this file. */
+export interface CommittedCourse {
+  /** A tree holding the committed version of every file in `changes`, the rest as in the working tree. */
+  root: string;
+  /** The files started exercises changed, each with those exercises' ids. */
+  changes: Map<string, string[]>;
 }
 
 /** A fenced code block of a lesson, as {@link findBlocks} returns it. */
@@ -441,11 +470,64 @@ function anchorProblems(root: string, lesson: string): Problem[] {
  * @returns the problems, lesson by lesson; [] when every lesson is in step with the code
  */
 export function checkLessons(root: string): Problem[] {
+  return checkLessonsBeside(root).problems;
+}
+
+/**
+ * Checks every lesson as {@link checkLessons} does; with `course`, a block whose
+ * difference an exercise explains (in step with the committed course) is an
+ * {@link Edited} rather than a problem.
+ */
+export function checkLessonsBeside(root: string, course?: CommittedCourse): { problems: Problem[]; edited: Edited[] } {
   const transcripts: TranscriptCache = new Map();
-  return findLessons(root).flatMap((lesson) => [
-    ...[...checkLessonFindings(root, lesson, transcripts).findings.values()].flat().map((finding) => finding.problem),
-    ...anchorProblems(root, lesson),
-  ]);
+  const committed: TranscriptCache = new Map();
+  const problems: Problem[] = [];
+  const edited: Edited[] = [];
+  for (const lesson of findLessons(root)) {
+    for (const [block, found] of checkLessonFindings(root, lesson, transcripts).findings) {
+      const reason = course && explainedByExercise(course, lesson, block, committed);
+      if (reason) edited.push({ lesson, line: block.line, shows: blockShows(block), reason });
+      else problems.push(...found.map((finding) => finding.problem));
+    }
+    const anchors = anchorProblems(root, lesson);
+    const inStep = course && anchors.length > 0 ? anchorProblems(course.root, lesson) : [];
+    for (const anchor of anchors) {
+      const reason = course && !inStep.some((other) => other.line === anchor.line) && reasonFor(course, [partOf(lesson) ?? 'part']);
+      if (reason) edited.push({ lesson, line: anchor.line, shows: 'a line anchor', reason });
+      else problems.push(anchor);
+    }
+  }
+  return { problems, edited };
+}
+
+/** Why `block` differs: an exercise's change, when the block is in step with the committed course. */
+function explainedByExercise(course: CommittedCourse, lesson: string, block: LessonBlock, committed: TranscriptCache): string | undefined {
+  if (checkBlock(course.root, lesson, block, committed).length > 0) return undefined; // a drift of the course itself
+  const { file, transcript, diff } = block.attrs;
+  const paths = file ? [file] : transcript ? [`${posix.dirname(transcript)}/`] : diff ? diff.split('..').map((step) => `part${step[0]}/`) : [];
+  return reasonFor(course, paths) ?? reasonFor(course, ['part']);
+}
+
+/** `exercise 1.1 changed part1/webserver1.ts`, for the changed files under `paths` (prefixes). */
+function reasonFor(course: CommittedCourse, paths: string[]): string | undefined {
+  const hits = [...course.changes].filter(([changed]) => paths.some((path) => changed.startsWith(path)));
+  if (hits.length === 0) return undefined;
+  const ids = [...new Set(hits.flatMap(([, ids]) => ids))].sort();
+  return `exercise${ids.length > 1 ? 's' : ''} ${ids.join(', ')} changed ${hits.map(([changed]) => changed).join(', ')}`;
+}
+
+function partOf(lesson: string): string | undefined {
+  const top = lesson.split('/')[0]!;
+  return /^part\d+$/.test(top) ? `${top}/` : undefined;
+}
+
+/** What a block shows, in a few words: `part1/webserver1.ts#response`. */
+function blockShows(block: LessonBlock): string {
+  const { file, region, transcript, diff, bench } = block.attrs;
+  if (file) return region ? `${file}#${region}` : file;
+  if (transcript) return `transcript ${transcript}`;
+  if (diff) return `the diff ${diff}`;
+  return bench ? `bench ${bench}` : block.info;
 }
 
 /**
@@ -455,11 +537,14 @@ export function checkLessons(root: string): Problem[] {
  * @returns `fixed`: the problems it repaired; `remaining`: what a person must
  *   fix (transcripts, unknown files or regions), as {@link checkLessons} now reports it
  */
-export function fixLessons(root: string): { fixed: Problem[]; remaining: Problem[] } {
+export function fixLessons(root: string, course?: CommittedCourse): { fixed: Problem[]; remaining: Problem[] } {
   const fixed: Problem[] = [];
   const transcripts: TranscriptCache = new Map();
+  const committed: TranscriptCache = new Map();
   for (const lesson of findLessons(root)) {
     const { markdown, findings } = checkLessonFindings(root, lesson, transcripts);
+    // A block an exercise changed keeps the course's code: the student's is not the lesson's.
+    if (course) for (const block of [...findings.keys()]) if (explainedByExercise(course, lesson, block, committed)) findings.delete(block);
     // markdown-it numbers lines after turning CRLF into LF; a CRLF lesson is written back with CRLF.
     const eol = markdown.includes('\r\n') ? '\r\n' : '\n';
     let lines = markdown.split(eol);
@@ -478,9 +563,11 @@ export function fixLessons(root: string): { fixed: Problem[]; remaining: Problem
       const text = lines.join(eol);
       if (text !== markdown) writeFileSync(join(root, lesson), text);
     }
-    fixed.push(...fixAnchors(root, lesson).map((anchor) => ({ lesson, line: anchor.line, message: anchor.message, details: '', fixable: true })));
+    if (!course || anchorProblems(root, lesson).length === 0 || anchorProblems(course.root, lesson).length > 0) {
+      fixed.push(...fixAnchors(root, lesson).map((anchor) => ({ lesson, line: anchor.line, message: anchor.message, details: '', fixable: true })));
+    }
   }
-  return { fixed, remaining: checkLessons(root) };
+  return { fixed, remaining: checkLessonsBeside(root, course).problems };
 }
 
 /**

@@ -55,6 +55,8 @@ export interface SiteContext {
   warnings: string[];
   /** Links into another page's heading (`README.md#x`), checked once every page is rendered. */
   anchorLinks: { source: string; page: string; id: string }[];
+  /** `LESSON:LINE` of blocks a student's exercise changed the source of -> why (lessons.ts Edited). */
+  edited?: Map<string, string>;
 }
 
 /** Per render: where the markdown comes from and where its page goes. */
@@ -269,6 +271,8 @@ function renderFence(site: SiteContext, token: Token, env: RenderEnv): string {
     const link = href ? `<a href="${relativeUrl(env.output, href)}#${escapeHtml(posix.basename(attrs.transcript))}">${name}</a>` : name;
     caption = `golden transcript: ${link}`;
   }
+  const edited = token.map ? site.edited?.get(`${env.source}:${token.map[0] + 1}`) : undefined;
+  if (edited) caption += ` <em class="edited">(this block shows the course's code; your working tree has changed it: ${escapeHtml(edited)})</em>`;
   const pre = `<pre class="wrap"><code class="hljs${langClass}">${code}</code></pre>`;
   // What the copy button copies (site.js): the commands of a terminal session, or else the whole block.
   const commands = commandLines(token.content);

@@ -67,18 +67,19 @@ export interface Transcript extends Required<Omit<TranscriptEntry, 'app' | 'exch
 }
 
 /**
- * Loads every transcript listed in `DIR/transcripts.json`.
+ * Loads every transcript listed in `DIR/transcripts.json`. `read` reads a file of the folder
+ * by name (default: from disk; `npm run compare` reads the committed ones, through git).
  * Throws if the manifest or a file it names is missing.
  */
-export function loadTranscripts(dir: string): Transcript[] {
-  const entries = JSON.parse(readFileSync(join(dir, 'transcripts.json'), 'utf8')) as TranscriptEntry[];
+export function loadTranscripts(dir: string, read: (name: string) => Buffer = (name) => readFileSync(join(dir, name))): Transcript[] {
+  const entries = JSON.parse(read('transcripts.json').toString('utf8')) as TranscriptEntry[];
   return entries.map((entry) => {
     const request = entry.request ?? entry.exchanges?.[0]?.request ?? `${entry.name}.request`;
     const response = entry.response ?? entry.exchanges?.[0]?.response ?? `${entry.name}.response`;
     const parts = (entry.exchanges ?? [{ request, response }]).map((part) => ({
       ...part,
-      requestBytes: readFileSync(join(dir, part.request)),
-      responseBytes: readFileSync(join(dir, part.response)),
+      requestBytes: read(part.request),
+      responseBytes: read(part.response),
     }));
     return {
       name: entry.name,
