@@ -41,7 +41,7 @@ beforeAll(async () => {
   symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'junction');
   appendFileSync(join(clone, '.git', 'info', 'exclude'), 'node_modules\n');
   // The course's own server, loaded before the exercise changes the clone's file.
-  const { listen } = (await import(join(clone, 'part1', 'webserver1.ts'))) as {
+  const { listen } = (await import(join(clone, 'part1', 'webserver1b.ts'))) as {
     listen: (port: number, host: string, log: (text: string) => void) => Promise<Server>;
   };
   server = await listen(0, '127.0.0.1', () => {});
@@ -59,7 +59,7 @@ describe('npm run exercise and npm run compare, in a clone, around exercise 1.1'
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     expect(applied.stdout).toContain("Applied exercise 1.1's reference solution to your working tree:");
     expect(applied.stdout).toContain('Done: 1.1 passes');
-    expect(git('status', '--porcelain')).toContain(' M part1/webserver1.ts');
+    expect(git('status', '--porcelain')).toContain(' M part1/webserver1b.ts');
   }, 120_000);
 
   it('compare replays the committed transcripts; --working-tree the changed ones', async () => {
@@ -84,7 +84,7 @@ describe('npm run exercise and npm run compare, in a clone, around exercise 1.1'
     writeFileSync(join(clone, 'part1', 'mine.txt'), 'a note of my own\n');
     const reset = await run('exercise', ['reset', '1.1']);
     expect(reset.code, reset.stdout + reset.stderr).toBe(0);
-    expect(reset.stdout).toContain('  restored part1/webserver1.ts');
+    expect(reset.stdout).toContain('  restored part1/webserver1b.ts');
     expect(reset.stdout).toContain('  removed part1/transcripts/bad-request.response (the course has no such file)');
     expect(reset.stdout).toContain('Left as they are (not files of exercise 1.1): part1/mine.txt');
     rmSync(join(clone, 'part1', 'mine.txt'));

@@ -146,7 +146,7 @@ export function exerciseChanges(root: string): Map<string, string[]> {
 
 /**
  * Why a check that reads `paths` (files, or folders ending in `/`) may differ from the
- * course: `exercise 1.1 changed part1/webserver1.ts`; undefined when no started exercise
+ * course: `exercise 1.1 changed part1/webserver1b.ts`; undefined when no started exercise
  * changed any of them.
  */
 export function exerciseReason(changes: Map<string, string[]>, paths: string[]): string | undefined {

@@ -5,7 +5,7 @@
  * body)` runs the test; when it fails and an exercise the student started
  * (`npm run exercise -- ID`, recorded in the ignored `.exercises/`) changed a
  * file in `paths` from the committed course, the test is skipped instead,
- * naming them: "exercise 1.1 changed part1/webserver1.ts". On a clean tree,
+ * naming them: "exercise 1.1 changed part1/webserver1b.ts". On a clean tree,
  * without git, or for a change no started exercise explains, the failure
  * stands (scripts/exercises/worktree.ts says how a change is attributed).
  */
