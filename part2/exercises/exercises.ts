@@ -343,7 +343,8 @@ const proxiedHints: Record<string, Hint[]> = {
   ],
   fields: [
     'X-Forwarded-For is a list, "client, proxy1, proxy2": the client is the first entry ' +
-      '(trim the spaces). X-Forwarded-Proto is http or https.',
+      '(strip the spaces and tabs around it, stripOws in http.ts; never trim(), which strips ' +
+      'more than the grammar allows). X-Forwarded-Proto is http or https.',
   ],
   untouched: [
     'Change environ only when the field is there: without it, the values the server set stand.',

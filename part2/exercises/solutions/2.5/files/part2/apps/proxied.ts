@@ -6,12 +6,14 @@
  * Trust these fields only behind a proxy you run: a client can send them too.
  */
 import type { Application } from '../gateway.ts';
+import { stripOws } from '../http.ts';
 
 /** Wraps `app`: environ gets the client's address and scheme from the proxy's fields. */
 export function proxied(app: Application): Application {
   return (environ, startResponse) => {
-    const client = environ.HTTP_X_FORWARDED_FOR?.split(',')[0]?.trim();
-    const scheme = environ.HTTP_X_FORWARDED_PROTO?.trim().toLowerCase();
+    // A list element's spaces are OWS: SP and HTAB only, never trim() (RFC 9110 §5.6.1, §5.6.3).
+    const client = stripOws(environ.HTTP_X_FORWARDED_FOR?.split(',')[0] ?? '');
+    const scheme = stripOws(environ.HTTP_X_FORWARDED_PROTO ?? '').toLowerCase();
     const changes = {
       ...(client ? { REMOTE_ADDR: client } : {}),
       ...(scheme === 'http' || scheme === 'https'
