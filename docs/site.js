@@ -33,9 +33,8 @@
     root.dataset.theme = theme;
     if (!toggle) return;
     var dark = theme === 'dark';
+    // One label, "Dark theme", and its state: a screen reader says "Dark theme, toggle button, pressed".
     toggle.setAttribute('aria-pressed', String(dark));
-    toggle.title = dark ? 'Switch to the light theme' : 'Switch to the dark theme';
-    toggle.querySelector('.theme-label').textContent = dark ? 'Light' : 'Dark';
   }
 
   showTheme(root.dataset.theme === 'dark' ? 'dark' : 'light');
@@ -131,6 +130,19 @@
   addEventListener('resize', markAll);
   // Opening a folded solution can show a block that had no width until then.
   document.addEventListener('toggle', markAll, true);
+
+  // ---------- previous / next: the ← and → keys ----------
+
+  // The arrow keys turn the page, as in a slide deck, unless they have a job
+  // where the focus is: typing, a block or table that scrolls sideways, a list.
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    var focus = document.activeElement;
+    if (focus && focus.closest('input, textarea, select, pre, .table-wrap, [role="listbox"], [contenteditable]')) return;
+    var link = document.querySelector(event.key === 'ArrowLeft' ? '.pager a[rel="prev"]' : '.pager a[rel="next"]');
+    if (link) location.href = link.href;
+  });
 
   // ---------- search ----------
 
