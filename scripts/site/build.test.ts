@@ -8,6 +8,7 @@ import { commandLines, inlineSvg, splitHighlightedLines } from './markdown.ts';
 import { buildIndex, pageSections, SEARCH_QUERY } from './search.ts';
 import { findLessons } from './lessons.ts';
 import { checkPageOrder, COURSE_PAGES, type PageEntry } from './pages.ts';
+import { copiedText, hardCodedPids } from './safe-commands.ts';
 
 // A tiny course of its own (lessons, a source file, a diagram, transcripts), so
 // these tests do not change when the real lessons do.
@@ -76,6 +77,18 @@ describe('buildSite', () => {
   it("has the course's every lesson and guide in its reading order (scripts/site/pages.ts)", () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     expect(checkPageOrder(findLessons(root), COURSE_PAGES)).toEqual([]);
+  });
+
+  it('refuses a copyable command that hard-codes a PID, and accepts one that finds it', () => {
+    expect(hardCodedPids('kill -9 10089')).toEqual(['kill -9 10089']);
+    expect(hardCodedPids('sleep 1; kill -TERM 10078')).toHaveLength(1);
+    expect(hardCodedPids('ps -o pid,ppid,stat --ppid 11414')).toHaveLength(1);
+    expect(hardCodedPids('ls -l /proc/11845/fd | grep socket')).toHaveLength(1);
+    expect(hardCodedPids('lsof -nP -a -p 11845 -i')).toHaveLength(1);
+    expect(hardCodedPids("kill -9 $(pgrep -nf 'webserver3i\\.mjs')\nps --ppid $PARENT\ngrep State /proc/$(pgrep -P $PARENT)/status")).toEqual([]);
+    expect(hardCodedPids('kill %1\ncurl -s -m 60 localhost:8888/die')).toEqual([]);
+    // Output under a command keeps its numbers: only the $ lines of a session are copied.
+    expect(hardCodedPids(copiedText('$ ps --ppid $(pgrep -of x)\n  PID  PPID\n10089 10078 kill -9 10089\n'))).toEqual([]);
   });
 
   it('gives the 404 page links from the root, so it works at any depth', () => {

@@ -10,7 +10,9 @@
  * with MiniSearch's browser build (search.ts says why MiniSearch).
  *
  * The lesson/code drift check runs first: a lesson that no longer matches its
- * code fails the build, so the site never teaches stale code.
+ * code fails the build, so the site never teaches stale code. So do a lesson
+ * missing from the reading order (pages.ts) and a copyable command with a
+ * hard-coded PID (safe-commands.ts).
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
@@ -20,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { checkLessons, findLessons, fixLessons, formatProblem, type Problem } from './lessons.ts';
 import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './markdown.ts';
 import { renderLayout, type CourseLink, type NavItem } from './layout.ts';
+import { checkCopyableCommands } from './safe-commands.ts';
 import { checkPageOrder, COURSE_PAGES, type PageEntry, type PageKind } from './pages.ts';
 import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './source.ts';
 import { buildIndex, pageSections, searchScript } from './search.ts';
@@ -149,7 +152,12 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   const { fixed, remaining: drift } = options.fix ? fixLessons(root) : { fixed: [], remaining: checkLessons(root) };
   // A page in no list would be missing from the sidebar and previous/next: refuse it like drift.
   const order = options.order ?? COURSE_PAGES;
-  const remaining = [...drift, ...checkPageOrder(findLessons(root), order).map((message): Problem => ({ lesson: 'scripts/site/pages.ts', line: 1, message, details: '', fixable: false }))];
+  const remaining = [
+    ...drift,
+    ...checkPageOrder(findLessons(root), order).map((message): Problem => ({ lesson: 'scripts/site/pages.ts', line: 1, message, details: '', fixable: false })),
+    // A copy button must never paste a PID from the machine a lesson was recorded on.
+    ...checkCopyableCommands(root, findLessons(root)),
+  ];
   const result: BuildResult = { built: false, problems: remaining, fixed, pages: [], sourcePages: 0, searchSections: 0, warnings: [], outDir, ms: 0 };
   if (remaining.length > 0 && !options.allowDrift) {
     result.ms = performance.now() - started;

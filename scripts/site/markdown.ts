@@ -244,7 +244,7 @@ function githubAlerts(state: StateCore): void {
   }
 }
 
-/** A fenced block: highlighted by its first word; `file=` and `transcript=` blocks get a caption. */
+/** A fenced block: highlighted by its first word; `file=`, `transcript=` and `terminal=` blocks get a caption. */
 function renderFence(site: SiteContext, token: Token, env: RenderEnv): string {
   const { lang, attrs } = parseInfo(token.info);
   const code = linesOf(token.content, lang);
@@ -268,6 +268,10 @@ function renderFence(site: SiteContext, token: Token, env: RenderEnv): string {
     const name = escapeHtml(attrs.transcript);
     const link = href ? `<a href="${relativeUrl(env.output, href)}#${escapeHtml(posix.basename(attrs.transcript))}">${name}</a>` : name;
     caption = `golden transcript: ${link}`;
+  } else if (attrs.terminal) {
+    // A session that needs several terminals shows one block per terminal, each named,
+    // so a copy button never pastes one terminal's commands into another.
+    caption = `terminal ${escapeHtml(attrs.terminal)}`;
   }
   const pre = `<pre class="wrap"><code class="hljs${langClass}">${code}</code></pre>`;
   // What the copy button copies (site.js): the commands of a terminal session, or else the whole block.
