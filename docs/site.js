@@ -108,10 +108,30 @@
         button.textContent = label;
       }, 2000); // long enough to read, short enough to copy the next block
     });
-    wrap.appendChild(button);
+    // Before the code: where there is no hover (a phone) it stands above the block (site.css).
+    wrap.insertBefore(button, pre);
     blocks.push({ wrap: wrap, pre: pre });
     pre.addEventListener('scroll', function () {
       markScroll(wrap, pre);
+    });
+  });
+
+  // A table too wide for the column scrolls in a box of its own, with the same
+  // hint as a code block; while it scrolls, the box takes keyboard focus (the
+  // arrow keys scroll it) and is a named region, so a screen reader says what it is.
+  document.querySelectorAll('main table').forEach(function (table, i) {
+    var wrap = document.createElement('div');
+    wrap.className = 'table-wrap';
+    var scroller = document.createElement('div');
+    scroller.className = 'table-scroll';
+    table.parentNode.insertBefore(wrap, table);
+    wrap.appendChild(scroller);
+    scroller.appendChild(table);
+    var heading = table.querySelector('th');
+    scroller.setAttribute('data-label', 'Table ' + (i + 1) + (heading && heading.textContent.trim() ? ': ' + heading.textContent.trim() : '') + ', scrolls sideways');
+    blocks.push({ wrap: wrap, pre: scroller, table: true });
+    scroller.addEventListener('scroll', function () {
+      markScroll(wrap, scroller);
     });
   });
 
@@ -120,6 +140,17 @@
     var scrolls = pre.scrollWidth > pre.clientWidth + 1;
     wrap.classList.toggle('scrolls', scrolls);
     wrap.classList.toggle('at-end', scrolls && pre.scrollLeft + pre.clientWidth >= pre.scrollWidth - 2);
+    if (pre.classList.contains('table-scroll')) {
+      if (scrolls) {
+        pre.tabIndex = 0;
+        pre.setAttribute('role', 'region');
+        pre.setAttribute('aria-label', pre.getAttribute('data-label'));
+      } else {
+        pre.removeAttribute('tabindex');
+        pre.removeAttribute('role');
+        pre.removeAttribute('aria-label');
+      }
+    }
   }
   function markAll() {
     blocks.forEach(function (block) {

@@ -180,6 +180,7 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
     resolveFile: (repoPath, referrer) => resolveExtra(root, site.pages, extras, repoPath, referrer),
     warnings: result.warnings,
     anchorLinks: [],
+    diagrams: new Map(),
   };
   const md = createRenderer(site);
 
@@ -263,6 +264,21 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
       write(extra.output, renderLayout({ output: extra.output, title: repoPath, body: sourceHeading(repoPath, extra) + body, nav: navFor(undefined), course: courseFor(undefined), kicker: kickerFor(root, site.pages, extras, repoPath, extra, titles) }));
       result.sourcePages++;
     }
+  }
+
+  // Each diagram full size: twice its drawn width (at least 1600 px), in a box that scrolls.
+  for (const [output, diagram] of site.diagrams!) {
+    const width = Math.max(1600, Math.round(2 * diagram.width));
+    write(output, renderLayout({
+      output,
+      title: `Diagram: ${diagram.title}`,
+      kicker: 'Diagram, full size',
+      body:
+        `<h1>${diagram.title}</h1>\n<p><a href="${relativeUrl(output, diagram.referrer)}">← Back to the lesson</a>. ` +
+        `The diagram at ${width} px wide: scroll, or zoom in further (pinch on a phone, Ctrl and + on a computer).</p>\n` +
+        `<div class="diagram-full" tabindex="0" role="region" aria-label="The diagram, scrolls"><img src="${relativeUrl(output, diagram.svg)}" width="${width}" alt="${escapeHtml(diagram.alt)}"></div>`,
+      nav: navFor(undefined),
+    }));
   }
 
   // The server sends 404.html for a missing page at any depth (/part1/typo.html):

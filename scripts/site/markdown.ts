@@ -55,6 +55,8 @@ export interface SiteContext {
   warnings: string[];
   /** Links into another page's heading (`README.md#x`), checked once every page is rendered. */
   anchorLinks: { source: string; page: string; id: string }[];
+  /** Diagram pages to write: site path (`diagrams/part3-zombie.html`) -> the SVG's copy and its alt text. */
+  diagrams?: Map<string, { svg: string; alt: string; title: string; width: number; referrer: string }>;
 }
 
 /** Per render: where the markdown comes from and where its page goes. */
@@ -381,7 +383,13 @@ function renderImage(site: SiteContext, md: MarkdownIt, token: Token, env: Rende
       env.svgCount = (env.svgCount ?? 0) + 1;
       const svg = inlineSvg(readFileSync(posix.join(site.root, repoPath), 'utf8'), alt, `svg${env.svgCount}-`);
       const copy = site.resolveFile(repoPath, env.output);
-      const open = copy ? `<a class="diagram-open" href="${relativeUrl(env.output, copy)}">Open the diagram full size</a>` : '';
+      // "Full size" is a page of its own that shows the diagram larger than the column, in a box
+      // that scrolls, where a phone can pinch-zoom further (diagrams/NAME.html, build.ts).
+      const view = `diagrams/${posix.basename(repoPath, '.svg')}.html`;
+      const width = Number(/viewBox="[\d.]+ [\d.]+ ([\d.]+)/.exec(svg)?.[1] ?? 800);
+      const title = /<title[^>]*>([^<]*)<\/title>/.exec(svg)?.[1] ?? 'Diagram';
+      if (copy) site.diagrams?.set(view, { svg: copy, alt, title, width, referrer: env.output });
+      const open = copy ? `<a class="diagram-open" href="${relativeUrl(env.output, site.diagrams ? view : copy)}">Open the diagram full size</a>` : '';
       return `<span class="diagram">${svg}</span>${open}`;
     } catch {
       site.warnings.push(`${env.source}: picture ${src} does not exist`);
