@@ -204,6 +204,8 @@
         })
         .then(function () {
           var data = window.courseSearch;
+          // The same stemmer as at build time (scripts/site/search.ts), or no word would match.
+          data.options.processTerm = data.stem;
           index = window.MiniSearch.loadJS(data.index, data.options);
           return index;
         });
@@ -236,26 +238,46 @@
     return html;
   }
 
+  var list = document.getElementById('search-list');
+  var none = panel ? panel.querySelector('.search-none') : null;
+  var status = document.getElementById('search-status');
+
+  /** Says what the list holds, through the status region a screen reader announces. */
+  function say(text) {
+    if (status) status.textContent = text;
+  }
+
+  function showMessage(html) {
+    list.innerHTML = '';
+    none.innerHTML = html;
+    none.hidden = false;
+    input.removeAttribute('aria-activedescendant');
+    openPanel();
+  }
+
   function showResults(query) {
-    var results = index.search(query, window.courseSearch.query).slice(0, 12);
+    var results = window.courseSearch.rank(index.search(query, window.courseSearch.query)).slice(0, 12);
     active = results.length ? 0 : -1;
     if (!results.length) {
-      panel.innerHTML = '<p class="search-none">Nothing found for <strong>' + escapeHtml(query) + '</strong>.</p>';
-    } else {
-      panel.innerHTML =
-        '<ol>' +
-        results
-          .map(function (result, i) {
-            var where = result.title === result.page ? '' : '<span class="r-page">' + escapeHtml(result.page) + '</span>';
-            return (
-              '<li><a href="' + escapeHtml(siteRoot + result.id) + '"' + (i === 0 ? ' class="active"' : '') + '>' +
-              '<span class="r-title">' + escapeHtml(result.title) + '</span>' + where +
-              '<span class="r-text">' + snippet(result.text, result.terms) + '</span></a></li>'
-            );
-          })
-          .join('') +
-        '</ol>';
+      showMessage('Nothing found for <strong>' + escapeHtml(query) + '</strong>.');
+      say('Nothing found for ' + query + '.');
+      return;
     }
+    none.hidden = true;
+    list.innerHTML = results
+      .map(function (result, i) {
+        var title = result.name || result.title; // a source file's exported name, or a heading
+        var where = title === result.page ? '' : '<span class="r-page">' + escapeHtml(result.page) + '</span>';
+        return (
+          '<a role="option" id="search-option-' + i + '" aria-selected="' + (i === 0) + '" href="' + escapeHtml(siteRoot + result.id) + '"' +
+          (i === 0 ? ' class="active"' : '') + ' tabindex="-1">' +
+          '<span class="r-title">' + escapeHtml(title) + '</span>' + where +
+          '<span class="r-text">' + snippet(result.text, result.terms) + '</span></a>'
+        );
+      })
+      .join('');
+    input.setAttribute('aria-activedescendant', 'search-option-0');
+    say(results.length + (results.length === 1 ? ' result' : ' results') + ' for ' + query + ': up and down arrows to choose, Enter to open.');
     openPanel();
   }
 
@@ -266,10 +288,11 @@
   function closePanel() {
     panel.hidden = true;
     input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
   }
 
   function links() {
-    return panel.querySelectorAll('a');
+    return list.querySelectorAll('a');
   }
   function setActive(i) {
     var all = links();
@@ -277,14 +300,16 @@
     active = (i + all.length) % all.length;
     all.forEach(function (link, j) {
       link.classList.toggle('active', j === active);
+      link.setAttribute('aria-selected', String(j === active));
     });
+    input.setAttribute('aria-activedescendant', all[active].id);
     all[active].scrollIntoView({ block: 'nearest' });
   }
 
   if (input && panel) {
     input.addEventListener('focus', function () {
       loadIndex().catch(function () {});
-      if (input.value.trim() && panel.innerHTML) openPanel();
+      if (input.value.trim() && (list.children.length || !none.hidden)) openPanel();
     });
     input.addEventListener('input', function () {
       var query = input.value.trim();
@@ -297,8 +322,8 @@
           if (input.value.trim() === query) showResults(query);
         },
         function () {
-          panel.innerHTML = '<p class="search-none">The search index is missing: run <code>npm run docs</code>.</p>';
-          openPanel();
+          showMessage('The search index is missing: run <code>npm run docs</code>.');
+          say('The search index is missing.');
         },
       );
     });

@@ -25,7 +25,7 @@ import { renderLayout, type CourseLink, type NavItem } from './layout.ts';
 import { checkCopyableCommands } from './safe-commands.ts';
 import { checkPageOrder, COURSE_PAGES, type PageEntry, type PageKind } from './pages.ts';
 import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './source.ts';
-import { buildIndex, pageSections, searchScript } from './search.ts';
+import { buildIndex, pageSections, searchScript, sourceSections } from './search.ts';
 
 /** The repo root: this file lives in scripts/site/. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -300,7 +300,12 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   const favicon = join(root, 'docs', 'favicon.svg');
   if (existsSync(favicon)) copyFileSync(favicon, join(outDir, 'favicon.svg'));
   // Search: the lessons and guides, section by section (scripts/site/search.ts says why MiniSearch).
-  const searchable = rendered.flatMap((page) => pageSections(page.output, page.title, page.html));
+  const searchable = [
+    ...rendered.flatMap((page) => pageSections(page.output, page.title, page.html)),
+    ...[...extras]
+      .filter(([repoPath, extra]) => extra.kind === 'file' && /^part\d+\/.*\.ts$/.test(repoPath) && !/\.test\.ts$/.test(repoPath))
+      .flatMap(([repoPath, extra]) => sourceSections(extra.output, repoPath, readFileSync(join(root, repoPath), 'utf8'))),
+  ];
   write('search-index.js', searchScript(buildIndex(searchable)));
   write('minisearch.js', miniSearchBrowserBuild());
   result.searchSections = searchable.length;

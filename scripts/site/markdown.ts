@@ -158,7 +158,9 @@ export function createRenderer(site: SiteContext): MarkdownIt {
   md.use(anchor, {
     level: [1, 2, 3, 4],
     slugify: githubSlug,
-    permalink: anchor.permalink.linkInsideHeader({ symbol: '#', placement: 'before', ariaHidden: true, class: 'anchor' }),
+    // The "#" is for the mouse (copy a section's link); hidden from screen readers, it must not
+    // take keyboard focus either (WCAG: no focusable content under aria-hidden).
+    permalink: anchor.permalink.linkInsideHeader({ symbol: '#', placement: 'before', ariaHidden: true, class: 'anchor', renderAttrs: () => ({ tabindex: '-1' }) }),
   });
   for (const [name, defaultTitle] of Object.entries(BOXES)) {
     md.use(container, name, {
