@@ -33,9 +33,8 @@
     root.dataset.theme = theme;
     if (!toggle) return;
     var dark = theme === 'dark';
+    // One label, "Dark theme", and its state: a screen reader says "Dark theme, toggle button, pressed".
     toggle.setAttribute('aria-pressed', String(dark));
-    toggle.title = dark ? 'Switch to the light theme' : 'Switch to the dark theme';
-    toggle.querySelector('.theme-label').textContent = dark ? 'Light' : 'Dark';
   }
 
   showTheme(root.dataset.theme === 'dark' ? 'dark' : 'light');
@@ -109,10 +108,30 @@
         button.textContent = label;
       }, 2000); // long enough to read, short enough to copy the next block
     });
-    wrap.appendChild(button);
+    // Before the code: where there is no hover (a phone) it stands above the block (site.css).
+    wrap.insertBefore(button, pre);
     blocks.push({ wrap: wrap, pre: pre });
     pre.addEventListener('scroll', function () {
       markScroll(wrap, pre);
+    });
+  });
+
+  // A table too wide for the column scrolls in a box of its own, with the same
+  // hint as a code block; while it scrolls, the box takes keyboard focus (the
+  // arrow keys scroll it) and is a named region, so a screen reader says what it is.
+  document.querySelectorAll('main table').forEach(function (table, i) {
+    var wrap = document.createElement('div');
+    wrap.className = 'table-wrap';
+    var scroller = document.createElement('div');
+    scroller.className = 'table-scroll';
+    table.parentNode.insertBefore(wrap, table);
+    wrap.appendChild(scroller);
+    scroller.appendChild(table);
+    var heading = table.querySelector('th');
+    scroller.setAttribute('data-label', 'Table ' + (i + 1) + (heading && heading.textContent.trim() ? ': ' + heading.textContent.trim() : '') + ', scrolls sideways');
+    blocks.push({ wrap: wrap, pre: scroller, table: true });
+    scroller.addEventListener('scroll', function () {
+      markScroll(wrap, scroller);
     });
   });
 
@@ -121,6 +140,17 @@
     var scrolls = pre.scrollWidth > pre.clientWidth + 1;
     wrap.classList.toggle('scrolls', scrolls);
     wrap.classList.toggle('at-end', scrolls && pre.scrollLeft + pre.clientWidth >= pre.scrollWidth - 2);
+    if (pre.classList.contains('table-scroll')) {
+      if (scrolls) {
+        pre.tabIndex = 0;
+        pre.setAttribute('role', 'region');
+        pre.setAttribute('aria-label', pre.getAttribute('data-label'));
+      } else {
+        pre.removeAttribute('tabindex');
+        pre.removeAttribute('role');
+        pre.removeAttribute('aria-label');
+      }
+    }
   }
   function markAll() {
     blocks.forEach(function (block) {
@@ -131,6 +161,19 @@
   addEventListener('resize', markAll);
   // Opening a folded solution can show a block that had no width until then.
   document.addEventListener('toggle', markAll, true);
+
+  // ---------- previous / next: the ← and → keys ----------
+
+  // The arrow keys turn the page, as in a slide deck, unless they have a job
+  // where the focus is: typing, a block or table that scrolls sideways, a list.
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    var focus = document.activeElement;
+    if (focus && focus.closest('input, textarea, select, pre, .table-wrap, [role="listbox"], [contenteditable]')) return;
+    var link = document.querySelector(event.key === 'ArrowLeft' ? '.pager a[rel="prev"]' : '.pager a[rel="next"]');
+    if (link) location.href = link.href;
+  });
 
   // ---------- search ----------
 
@@ -161,6 +204,8 @@
         })
         .then(function () {
           var data = window.courseSearch;
+          // The same stemmer as at build time (scripts/site/search.ts), or no word would match.
+          data.options.processTerm = data.stem;
           index = window.MiniSearch.loadJS(data.index, data.options);
           return index;
         });
@@ -193,26 +238,46 @@
     return html;
   }
 
+  var list = document.getElementById('search-list');
+  var none = panel ? panel.querySelector('.search-none') : null;
+  var status = document.getElementById('search-status');
+
+  /** Says what the list holds, through the status region a screen reader announces. */
+  function say(text) {
+    if (status) status.textContent = text;
+  }
+
+  function showMessage(html) {
+    list.innerHTML = '';
+    none.innerHTML = html;
+    none.hidden = false;
+    input.removeAttribute('aria-activedescendant');
+    openPanel();
+  }
+
   function showResults(query) {
-    var results = index.search(query, window.courseSearch.query).slice(0, 12);
+    var results = window.courseSearch.rank(index.search(query, window.courseSearch.query)).slice(0, 12);
     active = results.length ? 0 : -1;
     if (!results.length) {
-      panel.innerHTML = '<p class="search-none">Nothing found for <strong>' + escapeHtml(query) + '</strong>.</p>';
-    } else {
-      panel.innerHTML =
-        '<ol>' +
-        results
-          .map(function (result, i) {
-            var where = result.title === result.page ? '' : '<span class="r-page">' + escapeHtml(result.page) + '</span>';
-            return (
-              '<li><a href="' + escapeHtml(siteRoot + result.id) + '"' + (i === 0 ? ' class="active"' : '') + '>' +
-              '<span class="r-title">' + escapeHtml(result.title) + '</span>' + where +
-              '<span class="r-text">' + snippet(result.text, result.terms) + '</span></a></li>'
-            );
-          })
-          .join('') +
-        '</ol>';
+      showMessage('Nothing found for <strong>' + escapeHtml(query) + '</strong>.');
+      say('Nothing found for ' + query + '.');
+      return;
     }
+    none.hidden = true;
+    list.innerHTML = results
+      .map(function (result, i) {
+        var title = result.name || result.title; // a source file's exported name, or a heading
+        var where = title === result.page ? '' : '<span class="r-page">' + escapeHtml(result.page) + '</span>';
+        return (
+          '<a role="option" id="search-option-' + i + '" aria-selected="' + (i === 0) + '" href="' + escapeHtml(siteRoot + result.id) + '"' +
+          (i === 0 ? ' class="active"' : '') + ' tabindex="-1">' +
+          '<span class="r-title">' + escapeHtml(title) + '</span>' + where +
+          '<span class="r-text">' + snippet(result.text, result.terms) + '</span></a>'
+        );
+      })
+      .join('');
+    input.setAttribute('aria-activedescendant', 'search-option-0');
+    say(results.length + (results.length === 1 ? ' result' : ' results') + ' for ' + query + ': up and down arrows to choose, Enter to open.');
     openPanel();
   }
 
@@ -223,10 +288,11 @@
   function closePanel() {
     panel.hidden = true;
     input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
   }
 
   function links() {
-    return panel.querySelectorAll('a');
+    return list.querySelectorAll('a');
   }
   function setActive(i) {
     var all = links();
@@ -234,14 +300,16 @@
     active = (i + all.length) % all.length;
     all.forEach(function (link, j) {
       link.classList.toggle('active', j === active);
+      link.setAttribute('aria-selected', String(j === active));
     });
+    input.setAttribute('aria-activedescendant', all[active].id);
     all[active].scrollIntoView({ block: 'nearest' });
   }
 
   if (input && panel) {
     input.addEventListener('focus', function () {
       loadIndex().catch(function () {});
-      if (input.value.trim() && panel.innerHTML) openPanel();
+      if (input.value.trim() && (list.children.length || !none.hidden)) openPanel();
     });
     input.addEventListener('input', function () {
       var query = input.value.trim();
@@ -254,8 +322,8 @@
           if (input.value.trim() === query) showResults(query);
         },
         function () {
-          panel.innerHTML = '<p class="search-none">The search index is missing: run <code>npm run docs</code>.</p>';
-          openPanel();
+          showMessage('The search index is missing: run <code>npm run docs</code>.');
+          say('The search index is missing.');
         },
       );
     });

@@ -6,11 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSite, checkFrontPage, type BuildResult } from './build.ts';
 import { commandLines, inlineSvg, splitHighlightedLines } from './markdown.ts';
 import { buildIndex, pageSections, SEARCH_QUERY } from './search.ts';
+import { findLessons } from './lessons.ts';
+import { checkPageOrder, COURSE_PAGES, type PageEntry } from './pages.ts';
+import { copiedText, hardCodedPids } from './safe-commands.ts';
 
 // A tiny course of its own (lessons, a source file, a diagram, transcripts), so
 // these tests do not change when the real lessons do.
 const fixture = fileURLToPath(new URL('./fixtures/site', import.meta.url));
 const drifted = fileURLToPath(new URL('./fixtures/lessons', import.meta.url));
+
+// The fixture's reading order (the course's is scripts/site/pages.ts).
+const ORDER: PageEntry[] = [
+  { source: 'docs/index.md', kind: 'guide', group: 'Start', short: 'Home' },
+  { source: 'part1/README.md', kind: 'lesson', group: 'Part 1' },
+  { source: 'part1/lessons/01-more.md', kind: 'lesson', group: 'Part 1' },
+  { source: 'docs/glossary.md', kind: 'guide', group: 'Guides' },
+];
 
 let out = '';
 let result: BuildResult;
@@ -18,7 +29,7 @@ const page = (path: string) => readFileSync(join(out, path), 'utf8');
 
 beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), 'site-'));
-  result = buildSite({ root: fixture, outDir: out });
+  result = buildSite({ root: fixture, outDir: out, order: ORDER });
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -42,10 +53,51 @@ describe('buildSite', () => {
   it('links Home and the parts that exist, and the previous and next pages', () => {
     const html = page('part1/index.html');
     expect(html).toContain('<a href="../index.html">Home</a>');
-    expect(html).toContain('<a href="index.html" aria-current="page">Part 1</a>');
+    expect(html).toContain('<a href="index.html" aria-current="page" class="in-section">Part 1</a>');
     expect(html).not.toContain('>Part 2</a></li>');
     expect(html).toContain('rel="prev" href="../index.html"');
     expect(html).toContain('rel="next" href="01-more.html"');
+  });
+
+  it('lists every page in reading order in the sidebar, marks only the current page, and numbers the lessons', () => {
+    const html = page('part1/01-more.html');
+    const sidebar = /<nav class="course-nav"[\s\S]*?<\/nav>/.exec(html)![0];
+    expect([...sidebar.matchAll(/href="([^"]+)"/g)].map((m) => m[1])).toEqual(['../index.html', 'index.html', '01-more.html', '../glossary.html']);
+    expect(html.match(/aria-current="page"/g)).toHaveLength(1);
+    expect(sidebar).toContain('<a href="01-more.html" aria-current="page"><span class="n">2</span> More</a>');
+    expect(html).toContain('<p class="kicker">Lesson 2 of 2</p>');
+    expect(html).toContain('class="in-section">Part 1</a>');
+    expect(page('glossary.html')).toContain('rel="prev" href="part1/01-more.html"');
+  });
+
+  it('refuses a lesson in no list, naming the file to add it to', () => {
+    const short = buildSite({ root: fixture, outDir: join(out, 'unused'), order: ORDER.filter((entry) => entry.source !== 'part1/lessons/01-more.md') });
+    expect(short.built).toBe(false);
+    expect(short.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^part1\/lessons\/01-more\.md is in no list: add it to .*scripts\/site\/pages\.ts/)]);
+  });
+
+  it("has the course's every lesson and guide in its reading order (scripts/site/pages.ts)", () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    expect(checkPageOrder(findLessons(root), COURSE_PAGES)).toEqual([]);
+  });
+
+  it('refuses a copyable command that hard-codes a PID, and accepts one that finds it', () => {
+    expect(hardCodedPids('kill -9 10089')).toEqual(['kill -9 10089']);
+    expect(hardCodedPids('sleep 1; kill -TERM 10078')).toHaveLength(1);
+    expect(hardCodedPids('ps -o pid,ppid,stat --ppid 11414')).toHaveLength(1);
+    expect(hardCodedPids('ls -l /proc/11845/fd | grep socket')).toHaveLength(1);
+    expect(hardCodedPids('lsof -nP -a -p 11845 -i')).toHaveLength(1);
+    expect(hardCodedPids("kill -9 $(pgrep -nf 'webserver3i\\.mjs')\nps --ppid $PARENT\ngrep State /proc/$(pgrep -P $PARENT)/status")).toEqual([]);
+    expect(hardCodedPids('kill %1\ncurl -s -m 60 localhost:8888/die')).toEqual([]);
+    // Output under a command keeps its numbers: only the $ lines of a session are copied.
+    expect(hardCodedPids(copiedText('$ ps --ppid $(pgrep -of x)\n  PID  PPID\n10089 10078 kill -9 10089\n'))).toEqual([]);
+  });
+
+  it('gives the 404 page links from the root, so it works at any depth', () => {
+    const html = page('404.html');
+    expect(html).toContain('href="/site.css"');
+    expect(html).toContain('data-root="/"');
+    expect(html).not.toMatch(/(?:href|src)="(?!\/|#|https?:)/);
   });
 
   it('turns GitHub links into site links: lessons, anchors, source files, folders', () => {

@@ -10,7 +10,9 @@
  * with MiniSearch's browser build (search.ts says why MiniSearch).
  *
  * The lesson/code drift check runs first: a lesson that no longer matches its
- * code fails the build, so the site never teaches stale code.
+ * code fails the build, so the site never teaches stale code. So do a lesson
+ * missing from the reading order (pages.ts) and a copyable command with a
+ * hard-coded PID (safe-commands.ts).
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
@@ -20,9 +22,11 @@ import { parseArgs } from 'node:util';
 import { checkLessonsBeside, findLessons, fixLessons, formatProblem, type Edited, type Problem } from './lessons.ts';
 import { courseView } from '../exercises/worktree.ts';
 import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './markdown.ts';
-import { renderLayout, type NavItem } from './layout.ts';
+import { renderLayout, type CourseLink, type NavItem } from './layout.ts';
+import { checkCopyableCommands } from './safe-commands.ts';
+import { checkPageOrder, COURSE_PAGES, type PageEntry, type PageKind } from './pages.ts';
 import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './source.ts';
-import { buildIndex, pageSections, searchScript } from './search.ts';
+import { buildIndex, pageSections, searchScript, sourceSections } from './search.ts';
 
 /** The repo root: this file lives in scripts/site/. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,6 +41,8 @@ export interface BuildOptions {
   fix?: boolean;
   /** Build even when the drift check finds problems (`npm start` shows the site anyway). Default false. */
   allowDrift?: boolean;
+  /** The reading order (scripts/site/pages.ts). Default: the course's, {@link COURSE_PAGES}. */
+  order?: PageEntry[];
 }
 
 /** One lesson page of the site. */
@@ -49,6 +55,14 @@ export interface SitePage {
   section: string;
   /** Its h1, as text. */
   title: string;
+  /** Main path, reference page or guide (scripts/site/pages.ts). */
+  kind: PageKind;
+  /** The sidebar's group: `Part 2`. */
+  group: string;
+  /** The sidebar's name for it: its `short` in pages.ts, else its title. */
+  short?: string;
+  /** Its place on the main path: 3 of 9 (lessons only). */
+  lesson?: { n: number; of: number };
 }
 
 /** What {@link buildSite} did. */
@@ -73,27 +87,48 @@ export interface BuildResult {
   ms: number;
 }
 
-/** The navigation label of a part folder: `part2` -> `Part 2`. */
-function partLabel(part: string): string {
-  return `Part ${part.slice(4)}`;
+/** The site path of a lesson: `part1/README.md` -> `part1/index.html`, `part3/lessons/01-fork.md` -> `part3/01-fork.html`, `docs/x.md` -> `x.html`. */
+export function outputOf(source: string): string {
+  const [top, ...rest] = source.split('/');
+  if (/^part\d+$/.test(top!)) return rest.join('/') === 'README.md' ? `${top}/index.html` : `${top}/${posix.basename(source, '.md')}.html`;
+  return `${posix.basename(source, '.md')}.html`;
 }
 
-/** The site pages for the lessons of `root`, in reading order (the order of prev/next). */
-export function planPages(root: string): Omit<SitePage, 'title'>[] {
-  const lessons = findLessons(root);
-  const pages: Omit<SitePage, 'title'>[] = [];
-  if (lessons.includes('docs/index.md')) pages.push({ source: 'docs/index.md', output: 'index.html', section: 'Home' });
-  for (const lesson of lessons) {
-    const [top, ...rest] = lesson.split('/');
-    if (/^part\d+$/.test(top!)) {
-      const output = rest.join('/') === 'README.md' ? `${top}/index.html` : `${top}/${posix.basename(lesson, '.md')}.html`;
-      pages.push({ source: lesson, output, section: partLabel(top!) });
-    } else if (lesson !== 'docs/index.md') {
-      const stem = posix.basename(lesson, '.md');
-      pages.push({ source: lesson, output: `${stem}.html`, section: stem.charAt(0).toUpperCase() + stem.slice(1).replace(/-/g, ' ') });
-    }
-  }
-  return pages;
+/** The header's label of a page that has its own entry there: a part's README, 2b, the guides. */
+function headerLabel(entry: PageEntry): string | undefined {
+  if (entry.source === 'docs/index.md') return 'Home';
+  const part = /^part(\d+)\/README\.md$/.exec(entry.source);
+  if (part) return `Part ${part[1]}`;
+  if (entry.source === 'part2/lessons/persistent.md') return 'Part 2b';
+  if (entry.kind === 'guide') return entry.group === 'Guides' ? (entry.short ?? posix.basename(entry.source, '.md').replace(/^./, (c) => c.toUpperCase())) : undefined;
+  return undefined;
+}
+
+/**
+ * The site pages for the lessons of `root`, in the reading order `order`
+ * (scripts/site/pages.ts): the order of the sidebar and of previous/next.
+ * A lesson missing from `order` comes last (the build reports it).
+ */
+export function planPages(root: string, order: PageEntry[] = COURSE_PAGES): Omit<SitePage, 'title'>[] {
+  const found = findLessons(root);
+  const listed = order.filter((entry) => found.includes(entry.source));
+  const unlisted = found.filter((source) => !order.some((entry) => entry.source === source)).map((source): PageEntry => ({ source, kind: 'reference', group: 'Not in the reading order' }));
+  const entries = [...listed, ...unlisted];
+  const mainPath = entries.filter((entry) => entry.kind === 'lesson');
+  let section = 'Home';
+  return entries.map((entry) => {
+    section = headerLabel(entry) ?? section;
+    const n = mainPath.indexOf(entry);
+    return {
+      source: entry.source,
+      output: outputOf(entry.source),
+      section,
+      kind: entry.kind,
+      group: entry.group,
+      ...(entry.short ? { short: entry.short } : {}),
+      ...(n >= 0 ? { lesson: { n: n + 1, of: mainPath.length } } : {}),
+    };
+  });
 }
 
 /** A file the site must carry besides the lessons. */
@@ -127,7 +162,14 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   } finally {
     view?.dispose();
   }
-  const remaining = checked.problems;
+  // A page in no list would be missing from the sidebar and previous/next: refuse it like drift.
+  const order = options.order ?? COURSE_PAGES;
+  const remaining = [
+    ...checked.problems,
+    ...checkPageOrder(findLessons(root), order).map((message): Problem => ({ lesson: 'scripts/site/pages.ts', line: 1, message, details: '', fixable: false })),
+    // A copy button must never paste a PID from the machine a lesson was recorded on.
+    ...checkCopyableCommands(root, findLessons(root)),
+  ];
   const result: BuildResult = { built: false, problems: remaining, edited: checked.edited, fixed, pages: [], sourcePages: 0, searchSections: 0, warnings: [], outDir, ms: 0 };
   if (remaining.length > 0 && !options.allowDrift) {
     result.ms = performance.now() - started;
@@ -142,7 +184,7 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
     writeFileSync(full, content);
   };
 
-  const planned = planPages(root);
+  const planned = planPages(root, order);
   const extras = new Map<string, Extra>();
   const site: SiteContext = {
     root,
@@ -151,6 +193,7 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
     warnings: result.warnings,
     anchorLinks: [],
     edited: new Map(checked.edited.map((block) => [`${block.lesson}:${block.line}`, block.reason])),
+    diagrams: new Map(),
   };
   const md = createRenderer(site);
 
@@ -170,30 +213,43 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
     }
   }
 
-  // Each section links to its first page: a part's README comes before its lessons.
+  // Each section of the header links to its first page: a part's README comes before its lessons.
   const sections = new Map<string, string>();
   for (const page of rendered) if (!sections.has(page.section)) sections.set(page.section, page.output);
-  const navFor = (section: string | undefined): NavItem[] =>
-    [...sections].map(([label, href]) => ({ label, href, current: label === section }));
+  // aria-current marks only the page itself; the section a page belongs to is a class.
+  const navFor = (page: { section: string; output: string } | undefined): NavItem[] =>
+    [...sections].map(([label, href]) => ({ label, href, current: href === page?.output, inSection: label === page?.section }));
+  const courseFor = (output: string | undefined): CourseLink[] =>
+    rendered.map((page) => ({
+      title: page.short ?? page.title,
+      href: page.output,
+      kind: page.kind,
+      group: page.group,
+      current: page.output === output,
+      ...(page.lesson ? { lesson: page.lesson.n } : {}),
+    }));
 
-  // Previous/next follow the main path: a part's README and its numbered lessons
-  // (lessons/NN-topic.md). Reference pages (part2/lessons/rules.md...) stand aside.
-  const mainPath = rendered.filter((page) => !/^part\d+\/lessons\/(?!\d)/.test(page.source));
-  rendered.forEach((page) => {
-    const i = mainPath.indexOf(page);
-    const prev = i < 0 ? undefined : mainPath[i - 1];
-    const next = i < 0 ? undefined : mainPath[i + 1];
+  // Previous/next follow the whole reading order (pages.ts): every page has both
+  // neighbours but the first and the last. A page whose next one is a reference
+  // page also names the next lesson of the main path, to skip ahead.
+  rendered.forEach((page, i) => {
+    const prev = rendered[i - 1];
+    const next = rendered[i + 1];
+    const nextLesson = rendered.slice(i + 1).find((later) => later.kind === 'lesson');
     write(
       page.output,
       renderLayout({
         output: page.output,
         title: page.title,
         body: page.html,
-        nav: navFor(page.section),
+        nav: navFor(page),
+        course: courseFor(page.output),
         headings: page.headings,
         source: page.source,
+        ...(page.lesson ? { lesson: page.lesson } : {}),
         ...(prev ? { prev: { title: prev.title, href: prev.output } } : {}),
         ...(next ? { next: { title: next.title, href: next.output } } : {}),
+        ...(nextLesson && next && nextLesson !== next && next.kind === 'reference' ? { nextLesson: { title: nextLesson.title, href: nextLesson.output } } : {}),
       }),
     );
   });
@@ -218,16 +274,35 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
           : extra.kind === 'transcripts'
             ? renderTranscripts(root, repoPath, extra.output, resolveHere) + '\n<h2>Files</h2>\n' + renderListing(root, repoPath, extra.output, resolveHere)
             : renderListing(root, repoPath, extra.output, resolveHere);
-      write(extra.output, renderLayout({ output: extra.output, title: repoPath, body: sourceHeading(repoPath, extra) + body, nav: navFor(undefined), kicker: kickerFor(root, site.pages, extras, repoPath, extra, titles) }));
+      write(extra.output, renderLayout({ output: extra.output, title: repoPath, body: sourceHeading(repoPath, extra) + body, nav: navFor(undefined), course: courseFor(undefined), kicker: kickerFor(root, site.pages, extras, repoPath, extra, titles) }));
       result.sourcePages++;
     }
   }
 
+  // Each diagram full size: twice its drawn width (at least 1600 px), in a box that scrolls.
+  for (const [output, diagram] of site.diagrams!) {
+    const width = Math.max(1600, Math.round(2 * diagram.width));
+    write(output, renderLayout({
+      output,
+      title: `Diagram: ${diagram.title}`,
+      kicker: 'Diagram, full size',
+      body:
+        `<h1>${diagram.title}</h1>\n<p><a href="${relativeUrl(output, diagram.referrer)}">← Back to the lesson</a>. ` +
+        `The diagram at ${width} px wide: scroll, or zoom in further (pinch on a phone, Ctrl and + on a computer).</p>\n` +
+        `<div class="diagram-full" tabindex="0" role="region" aria-label="The diagram, scrolls"><img src="${relativeUrl(output, diagram.svg)}" width="${width}" alt="${escapeHtml(diagram.alt)}"></div>`,
+      nav: navFor(undefined),
+    }));
+  }
+
+  // The server sends 404.html for a missing page at any depth (/part1/typo.html):
+  // its links go from the site's root, not from where 404.html lies.
   write('404.html', renderLayout({
     output: '404.html',
     title: 'Not found',
-    body: '<h1>Not found</h1>\n<p>There is no page at this address. Start again from the <a href="index.html">front page</a>.</p>',
+    body: '<h1>Not found</h1>\n<p>There is no page at this address. Start again from the <a href="/index.html">front page</a>, or search the course.</p>',
     nav: navFor(undefined),
+    course: courseFor(undefined),
+    fromRoot: true,
   }));
   const css = join(root, 'docs', 'site.css');
   if (!existsSync(css)) throw new Error('docs/site.css is missing: the site has no stylesheet');
@@ -235,14 +310,21 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   // The script is optional for a site (a test fixture may have none): the pages read without it.
   const script = join(root, 'docs', 'site.js');
   if (existsSync(script)) copyFileSync(script, join(outDir, 'site.js'));
+  const favicon = join(root, 'docs', 'favicon.svg');
+  if (existsSync(favicon)) copyFileSync(favicon, join(outDir, 'favicon.svg'));
   // Search: the lessons and guides, section by section (scripts/site/search.ts says why MiniSearch).
-  const searchable = rendered.flatMap((page) => pageSections(page.output, page.title, page.html));
+  const searchable = [
+    ...rendered.flatMap((page) => pageSections(page.output, page.title, page.html)),
+    ...[...extras]
+      .filter(([repoPath, extra]) => extra.kind === 'file' && /^part\d+\/.*\.ts$/.test(repoPath) && !/\.test\.ts$/.test(repoPath))
+      .flatMap(([repoPath, extra]) => sourceSections(extra.output, repoPath, readFileSync(join(root, repoPath), 'utf8'))),
+  ];
   write('search-index.js', searchScript(buildIndex(searchable)));
   write('minisearch.js', miniSearchBrowserBuild());
   result.searchSections = searchable.length;
 
   result.built = true;
-  result.pages = rendered.map(({ source, output, section, title }) => ({ source, output, section, title }));
+  result.pages = rendered.map(({ source, output, section, title, kind, group, short, lesson }) => ({ source, output, section, title, kind, group, ...(short ? { short } : {}), ...(lesson ? { lesson } : {}) }));
   result.ms = performance.now() - started;
   return result;
 }

@@ -57,6 +57,8 @@ export interface SiteContext {
   anchorLinks: { source: string; page: string; id: string }[];
   /** `LESSON:LINE` of blocks a student's exercise changed the source of -> why (lessons.ts Edited). */
   edited?: Map<string, string>;
+  /** Diagram pages to write: site path (`diagrams/part3-zombie.html`) -> the SVG's copy and its alt text. */
+  diagrams?: Map<string, { svg: string; alt: string; title: string; width: number; referrer: string }>;
 }
 
 /** Per render: where the markdown comes from and where its page goes. */
@@ -158,7 +160,9 @@ export function createRenderer(site: SiteContext): MarkdownIt {
   md.use(anchor, {
     level: [1, 2, 3, 4],
     slugify: githubSlug,
-    permalink: anchor.permalink.linkInsideHeader({ symbol: '#', placement: 'before', ariaHidden: true, class: 'anchor' }),
+    // The "#" is for the mouse (copy a section's link); hidden from screen readers, it must not
+    // take keyboard focus either (WCAG: no focusable content under aria-hidden).
+    permalink: anchor.permalink.linkInsideHeader({ symbol: '#', placement: 'before', ariaHidden: true, class: 'anchor', renderAttrs: () => ({ tabindex: '-1' }) }),
   });
   for (const [name, defaultTitle] of Object.entries(BOXES)) {
     md.use(container, name, {
@@ -246,7 +250,7 @@ function githubAlerts(state: StateCore): void {
   }
 }
 
-/** A fenced block: highlighted by its first word; `file=` and `transcript=` blocks get a caption. */
+/** A fenced block: highlighted by its first word; `file=`, `transcript=` and `terminal=` blocks get a caption. */
 function renderFence(site: SiteContext, token: Token, env: RenderEnv): string {
   const { lang, attrs } = parseInfo(token.info);
   const code = linesOf(token.content, lang);
@@ -270,6 +274,10 @@ function renderFence(site: SiteContext, token: Token, env: RenderEnv): string {
     const name = escapeHtml(attrs.transcript);
     const link = href ? `<a href="${relativeUrl(env.output, href)}#${escapeHtml(posix.basename(attrs.transcript))}">${name}</a>` : name;
     caption = `golden transcript: ${link}`;
+  } else if (attrs.terminal) {
+    // A session that needs several terminals shows one block per terminal, each named,
+    // so a copy button never pastes one terminal's commands into another.
+    caption = `terminal ${escapeHtml(attrs.terminal)}`;
   }
   const edited = token.map ? site.edited?.get(`${env.source}:${token.map[0] + 1}`) : undefined;
   if (edited) caption += ` <em class="edited">(this block shows the course's code; your working tree has changed it: ${escapeHtml(edited)})</em>`;
@@ -381,7 +389,13 @@ function renderImage(site: SiteContext, md: MarkdownIt, token: Token, env: Rende
       env.svgCount = (env.svgCount ?? 0) + 1;
       const svg = inlineSvg(readFileSync(posix.join(site.root, repoPath), 'utf8'), alt, `svg${env.svgCount}-`);
       const copy = site.resolveFile(repoPath, env.output);
-      const open = copy ? `<a class="diagram-open" href="${relativeUrl(env.output, copy)}">Open the diagram full size</a>` : '';
+      // "Full size" is a page of its own that shows the diagram larger than the column, in a box
+      // that scrolls, where a phone can pinch-zoom further (diagrams/NAME.html, build.ts).
+      const view = `diagrams/${posix.basename(repoPath, '.svg')}.html`;
+      const width = Number(/viewBox="[\d.]+ [\d.]+ ([\d.]+)/.exec(svg)?.[1] ?? 800);
+      const title = /<title[^>]*>([^<]*)<\/title>/.exec(svg)?.[1] ?? 'Diagram';
+      if (copy) site.diagrams?.set(view, { svg: copy, alt, title, width, referrer: env.output });
+      const open = copy ? `<a class="diagram-open" href="${relativeUrl(env.output, site.diagrams ? view : copy)}">Open the diagram full size</a>` : '';
       return `<span class="diagram">${svg}</span>${open}`;
     } catch {
       site.warnings.push(`${env.source}: picture ${src} does not exist`);

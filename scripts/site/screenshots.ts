@@ -4,9 +4,12 @@
  *
  * Builds the site into a temporary folder, serves it with the course's own
  * server, and writes PNGs to .build/screenshots/: each page at 1366x768 (a
- * laptop) and 390x844 (a phone), light and dark, the top of the page and the
- * first diagram or code block that scrolls. It also prints the projector check:
- * at 1024x768, how many code blocks of each page fit without a sideways scroll.
+ * laptop), 1024x768 (a projector) and 390x844 (a phone), light and dark, the
+ * top of the page and the first diagram, table or code block that scrolls;
+ * and the pages issue 23 named besides the lessons: the 404 page below the
+ * root, a source page, a diagram full size, the phone menu open. It also
+ * prints the projector check: at 1024x768, how many code blocks of each page
+ * fit without a sideways scroll.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +19,15 @@ import { findChromium, launchChromium, measureCodeFit, serveSite } from './brows
 
 const VIEWPORTS = [
   { name: 'laptop', width: 1366, height: 768 },
+  { name: 'projector', width: 1024, height: 768 },
   { name: 'phone', width: 390, height: 844 },
+];
+
+/** Pages that are not lessons, each shot like a lesson: `name` is the file's stem. */
+const EXTRA_PAGES = [
+  { name: '404-below-root', path: 'part1/typo.html' },
+  { name: 'source-webserver3i', path: 'src/part3/webserver3i.ts.html' },
+  { name: 'diagram-zombie', path: 'diagrams/part3-zombie.html' },
 ];
 
 async function main(): Promise<void> {
@@ -76,6 +87,16 @@ async function main(): Promise<void> {
             await page.locator('[data-shot]').evaluate((wrap) => wrap.scrollIntoView({ block: 'center' }));
             await page.screenshot({ path: `${stem}-code.png` });
           }
+          const table = page.locator('main .table-wrap').first();
+          if (await table.count()) {
+            await table.evaluate((wrap) => wrap.scrollIntoView({ block: 'center' }));
+            await page.screenshot({ path: `${stem}-table.png` });
+          }
+          if (viewport.name === 'phone' && (await page.locator('.course-nav summary').count())) {
+            await page.locator('.course-nav summary').click();
+            await page.locator('.course-nav').scrollIntoViewIfNeeded();
+            await page.screenshot({ path: `${stem}-menu.png` });
+          }
           if (output === 'index.html') {
             await page.fill('#search-input', 'zombie');
             await page.locator('#search-results a').first().waitFor();
@@ -84,6 +105,23 @@ async function main(): Promise<void> {
         }
       }
     }
+    for (const extra of EXTRA_PAGES) {
+      for (const theme of ['light', 'dark'] as const) {
+        for (const viewport of VIEWPORTS) {
+          await page.setViewportSize(viewport);
+          await page.emulateMedia({ colorScheme: theme });
+          await page.goto(site.url + extra.path);
+          await page.screenshot({ path: join(shots, `${extra.name}-${viewport.name}-${theme}.png`) });
+        }
+      }
+    }
+    // Paper, from the dark theme: the light palette.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${site.url}part3/02-zombies.html`);
+    await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+    await page.screenshot({ path: join(shots, 'part3_02-zombies-print-from-dark.png') });
+    await page.emulateMedia({ media: 'screen' });
     console.log(`Screenshots in ${shots}`);
   } finally {
     await browser.close();

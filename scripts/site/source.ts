@@ -47,7 +47,11 @@ const LANGUAGES: Record<string, string> = {
 function numberedLines(lines: string[]): string {
   const body = lines
     // Each line is a block of its own (CSS), so no newline between them: it would show as a blank line.
-    .map((line, i) => `<span class="line" id="L${i + 1}"><a class="ln" href="#L${i + 1}" data-n="${i + 1}" aria-label="line ${i + 1}"></a>${line}</span>`)
+    .map((line, i) => {
+      // Its indent, so a line too long for the screen wraps under it (site.css), as in a lesson.
+      const indent = /^ */.exec(line.replace(/<[^>]*>/g, ''))![0].length;
+      return `<span class="line" id="L${i + 1}"${indent ? ` style="--i:${indent}"` : ''}><a class="ln" href="#L${i + 1}" data-n="${i + 1}" aria-label="line ${i + 1}"></a>${line}</span>`;
+    })
     .join('');
   return `<pre class="source"><code class="hljs">${body}</code></pre>`;
 }
