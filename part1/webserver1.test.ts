@@ -154,9 +154,9 @@ describe('listening', () => {
   beforeEach(() => start(step1b.listen));
   afterEach(stop);
 
-  it.each(STEPS)(
-    'step $step rejects with EADDRINUSE on a taken port, explained in one line',
-    async ({ listen }) => {
+  // Loops, not it.each: each test goes through exercisedIt (vitest's each passes no context).
+  for (const { step, listen } of STEPS) {
+    it(`step ${step} rejects with EADDRINUSE on a taken port, explained in one line`, async () => {
       const error = await listen(target.port, '127.0.0.1', () => {}).catch(
         (e: NodeJS.ErrnoException) => e,
       );
@@ -166,12 +166,11 @@ describe('listening', () => {
         `Port ${target.port} is already in use on 127.0.0.1: stop the other server ` +
           `(an earlier run of this one?) or pick another port with --port ${target.port + 1}`,
       );
-    },
-  );
+    });
+  }
 
-  it.each(STEPS.map(({ step, file }) => [`npm run part${step}`, file]))(
-    '%s prints the banner, serves, and logs the request',
-    async (_, file) => {
+  for (const { step, file } of STEPS) {
+    it(`npm run part${step} prints the banner, serves, and logs the request`, async () => {
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', join(here, file), '--port', '0', '--host', '127.0.0.1'],
@@ -193,6 +192,6 @@ describe('listening', () => {
         child.kill();
         await once(child, 'exit');
       }
-    },
-  );
+    });
+  }
 });

@@ -54,5 +54,9 @@ type It = (name: string, ...rest: any[]) => unknown;
 export function exercisedIt<T extends It>(base: T, paths: string[]): T {
   const wrapped = (name: string, ...rest: unknown[]) =>
     base(name, ...rest.map((arg) => (typeof arg === 'function' ? exercised(paths, arg as Body) : arg)));
-  return Object.assign(wrapped, base) as unknown as T;
+  // it.each passes its rows, not the test's context, so a started exercise could not skip it.
+  const each = () => {
+    throw new Error('exercisedIt: write a for loop of it(...) instead of it.each (no skip without a context)');
+  };
+  return Object.assign(wrapped, base, { each }) as unknown as T;
 }
