@@ -47,7 +47,7 @@ export function stepDiff(root: string, a: string, b: string, context = 3): strin
 /**
  * Part 3's neighbour pairs and the code each lesson changes: the lines a
  * diff adds or removes outside the banner (the file's first comment), with
- * the reason. scripts/site/steps.test.ts holds every pair to its budget, so
+ * the reason. scripts/site/neighbours.test.ts holds every pair to its budget, so
  * a change the lesson does not declare (a reflow, a moved constant, a fix
  * folded in) fails it; a lesson that needs more says so here.
  */
