@@ -4,7 +4,6 @@
  * thing a laptop is asked here. Its budget is a small burst timed first, on the same machine.
  */
 import { afterEach, expect, it } from 'vitest';
-import { budgetFor } from '../scripts/testing/budget.ts';
 import {
   reportNumbers,
   runClient3,
@@ -26,7 +25,9 @@ it('1024 connections at once against 3i: all answered within 16 bursts of 64, an
   expect(small).toMatchObject({ connected: 64, failed: 0, ended: 64 });
   const report = reportNumbers((await runClient3(client)).stdout);
   expect(report).toMatchObject({ connected: 1024, failed: 0, ended: 1024 });
-  // budgetFor's floor is 5 s: a quiet machine must answer all 1024 in that. Past its backlog,
-  // a connection waits for a SYN retransmit (1 s, then 3 s, ...), which this budget catches.
-  expect(report.elapsed!).toBeLessThan(budgetFor(small.elapsed! * 1000, 16) / 1000);
+  // Sixteen times the 64, twice over, and at least 5 s: a quiet machine must answer all 1024 in
+  // that. Past its backlog, a connection waits for a SYN retransmit (1 s, then 3 s, ...), which
+  // this bound catches: budgetFor's floor, made for waits, would be too loose to.
+  const limitMs = Math.max(5_000, 2 * 16 * small.elapsed! * 1000);
+  expect(report.elapsed!).toBeLessThan(limitMs / 1000);
 });
