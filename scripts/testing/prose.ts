@@ -1,6 +1,6 @@
 /**
- * How long a lesson takes to read: its words of prose, code blocks aside (issue 20's reading
- * budgets: Part 1's README, each Part 3 lesson page).
+ * How long a lesson takes to read: its words of prose, code blocks aside (the reading budgets of
+ * issue 20, Part 1's README and each Part 3 lesson page, and of issue 21, Part 2's README).
  */
 
 /** Words of `markdown` outside fenced code blocks; a link or an image counts its text only. */
