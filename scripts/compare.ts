@@ -25,10 +25,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './testing/compare.ts';
-import { loadTranscripts, type Transcript } from './testing/transcripts.ts';
+import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './lib/compare.ts';
+import { loadTranscripts, type Transcript } from './lib/transcripts.ts';
 import { changedFiles, committedFolder, hasCommit } from './exercises/worktree.ts';
-import { paint, stopQuietlyOnEpipe } from './cli.ts';
+import { paint, stopQuietlyOnEpipe } from './lib/cli.ts';
 
 const usage = [
   'usage: npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS] [--working-tree]',

@@ -8,8 +8,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stepDiff } from './site/steps.ts';
-import { COLOR, stopQuietlyOnEpipe } from './cli.ts';
+import { stepDiff } from './lib/steps.ts';
+import { COLOR, stopQuietlyOnEpipe } from './lib/cli.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 stopQuietlyOnEpipe();

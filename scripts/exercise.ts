@@ -33,9 +33,9 @@ import { proveExercise } from './exercises/prove.ts';
 import { EXERCISES, findExercise } from './exercises/registry.ts';
 import { applySolution, copyCourse, removeTree, solutionFiles } from './exercises/trees.ts';
 import { changedFiles, exerciseChanges, hasCommit, markStarted, restoreCommitted, stateDir } from './exercises/worktree.ts';
-import { parseTarget } from './testing/compare.ts';
-import type { Target } from './testing/wire.ts';
-import { paint, stopQuietlyOnEpipe } from './cli.ts';
+import { parseTarget } from './lib/compare.ts';
+import type { Target } from './lib/wire.ts';
+import { paint, stopQuietlyOnEpipe } from './lib/cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,33 +1,26 @@
 /**
- * npm run part3 -- STEP [args]: runs a step of Part 3 as plain JavaScript.
+ * Bundling the course's programs into plain JavaScript, for `npm run part3` (scripts/part3.ts),
+ * `npm start`, `npm run bench` and the tests that run a step.
  *
- *   npm run part3 -- 3c                        webserver3c on port 8888
- *   npm run part3 -- 3h hello --port 8080      3h and 3i take MODULE:EXPORT, as Part 2 does
- *   npm run part3:client -- --max-conns 128    part3/client3.ts, the load client
- *   npm run part3 -- baseline                  scripts/measure/http-baseline.ts: node:http, to compare with
- *   npm run part3                              lists the steps
- *
- * Why a runner. From 3c on, a server starts a Node process per connection (or
+ * Why bundle. From 3c on, a server starts a Node process per connection (or
  * per worker, in 3i), and a Node child of a parent started by tsx inherits
  * tsx's loader flags (`process.execArgv`), then compiles TypeScript before it
  * can take its first connection: several times the start-up time and memory of
  * a child that runs plain JavaScript (part3/NOTES.md has the figures, and
  * scripts/measure/fork-cost.ts measures them again). Plain Node cannot import a .ts
- * file at all. So this script bundles the step with esbuild into .build/part3/
- * (ignored by git), bundles the application named by MODULE:EXPORT the same
- * way, and runs `node` on the JavaScript with stdio inherited and signals
- * passed on. The steps fork themselves with `execArgv: []`: no loader.
+ * file at all. So a step is bundled with esbuild into .build/part3/
+ * (ignored by git), the application named by MODULE:EXPORT the same
+ * way, and `node` runs the JavaScript. The steps fork themselves with
+ * `execArgv: []`: no loader.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path, { basename, dirname, join, relative, resolve as resolvePath, type PlatformPath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
-import { findModule } from '../part2/loader.ts';
+import { findModule } from '../../part2/loader.ts';
+import { REPO_ROOT } from './repo.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the bundles go. Listed in .gitignore. */
 export const BUILD_DIR = join(REPO_ROOT, '.build', 'part3');
 
@@ -60,21 +53,6 @@ const TAKES_APP = new Set(['3h', '3i']);
 
 /** Options of the programs that take a value, so that the application spec can be told from an option's value. */
 const VALUE_OPTIONS = ['port', 'host', 'sleep', 'busy', 'max-children', 'workers', 'schedule', 'max-clients', 'max-conns', 'timeout'];
-
-/**
- * The port in the banner every course server prints on stdout ("Serving HTTP on port 8888 ...").
- * Resolves with it; rejects with `failure(exit code)` when the process exits first.
- */
-export function bannerPort(child: ChildProcess, failure: (code: number | null) => Error): Promise<number> {
-  const lines = createInterface({ input: child.stdout! });
-  return new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const match = /Serving HTTP on port (\d+)/.exec(line);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(failure(code)));
-  });
-}
 
 /** Accepts `3c`, `webserver3c`, `part3/webserver3c.ts`, `client`, `baseline`. */
 export function programName(name: string): string | undefined {
@@ -228,34 +206,4 @@ export async function prepareArguments(name: string, args: string[]): Promise<st
 export function usage(): string {
   const lines = Object.entries(PROGRAMS).map(([name, { about }]) => `  ${name.padEnd(9)} ${about}`);
   return ['Usage: npm run part3 -- STEP [options]', '', ...lines, '', 'Each step says its options in the banner at the top of its file.'].join('\n');
-}
-
-// #region main
-async function main(): Promise<void> {
-  const [requested, ...args] = process.argv.slice(2);
-  const name = requested === undefined ? undefined : programName(requested);
-  if (!name) {
-    console.error(requested === undefined ? usage() : `No step ${requested}.\n\n${usage()}`);
-    process.exit(2);
-  }
-  let script: string;
-  let prepared: string[];
-  try {
-    script = await buildProgram(name);
-    prepared = await prepareArguments(name, args);
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
-  }
-  // No loader flags: the step runs, and forks, as plain JavaScript.
-  const child = spawn(process.execPath, [script, ...prepared], { stdio: 'inherit' });
-  // A Ctrl-C in the terminal reaches every process of the group at once; a
-  // `kill PID` of this runner reaches only us, so pass it on.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGKILL' ? 9 : 15)));
-}
-// #endregion
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main();
 }
