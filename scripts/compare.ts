@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './lib/compare.ts';
 import { loadTranscripts, type Transcript } from './lib/transcripts.ts';
-import { changedFiles, committedFolder, hasCommit } from './exercises/worktree.ts';
+import { changedFiles, committedFolder, hasCommit } from './lib/worktree.ts';
 import { paint, stopQuietlyOnEpipe } from './lib/cli.ts';
 import { REPO_ROOT } from './lib/repo.ts';
 

@@ -19,7 +19,7 @@
  * exercise and per server checked (the working tree, or each --target) in the
  * ignored `.exercises/`. A check of the working tree also records that the
  * exercise is started: npm test and the site then step aside, naming it, for
- * the course's bytes and lesson blocks it changes (scripts/exercises/worktree.ts).
+ * the course's bytes and lesson blocks it changes (scripts/lib/worktree.ts).
  * Exit status: 0 when the check passes, 1 when it does not, 2 on bad usage.
  */
 import { spawnSync } from 'node:child_process';
@@ -30,8 +30,8 @@ import { runCheck, type CheckContext, type Exercise } from './exercises/exercise
 import { chooseHint, progressOf, readProgress, WORKING_TREE, writeProgress, type Progress } from './exercises/progress.ts';
 import { proveExercise } from './exercises/prove.ts';
 import { EXERCISES, findExercise } from './exercises/registry.ts';
-import { applySolution, copyCourse, removeTree, solutionFiles } from './exercises/trees.ts';
-import { changedFiles, exerciseChanges, hasCommit, markStarted, restoreCommitted, stateDir } from './exercises/worktree.ts';
+import { applySolution, copyCourse, removeTree } from './exercises/trees.ts';
+import { changedFiles, exerciseChanges, hasCommit, markStarted, restoreCommitted, solutionFiles, stateDir } from './lib/worktree.ts';
 import { parseTarget } from './lib/compare.ts';
 import type { Target } from './lib/wire.ts';
 import { paint, stopQuietlyOnEpipe } from './lib/cli.ts';

@@ -18,7 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, wr
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { checkLessonsBeside, findLessons, fixLessons, type Edited, type Problem } from './lessons.ts';
-import { courseView } from '../exercises/worktree.ts';
+import { courseView } from '../lib/worktree.ts';
 import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './markdown.ts';
 import { renderLayout, type CourseLink, type NavItem } from './layout.ts';
 import { checkCopyableCommands } from './safe-commands.ts';
@@ -149,7 +149,7 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   const outDir = resolve(options.outDir ?? join(root, 'docs', 'site'));
   if (root === outDir || !relative(outDir, root).startsWith('..')) throw new Error(`refusing to empty ${outDir}: it holds the repo`);
 
-  // After an exercise, the lessons are checked beside the course as committed (scripts/exercises/worktree.ts).
+  // After an exercise, the lessons are checked beside the course as committed (scripts/lib/worktree.ts).
   const view = courseView(root);
   let fixed: Problem[] = [];
   let checked;
