@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it as vitestIt } from 'vitest';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
-import { REPO_ROOT } from '../scripts/part3.ts';
-import { stepDiff } from '../scripts/site/steps.ts';
+import { REPO_ROOT } from '../scripts/lib/repo.ts';
+import { stepDiff } from '../scripts/lib/steps.ts';
 import { proseWords } from '../scripts/testing/prose.ts';
 
 /** The first server a student reads: webserver1.py is 22 lines; ours adds types and comments. */

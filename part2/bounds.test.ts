@@ -7,9 +7,9 @@
 import { once } from 'node:events';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../scripts/testing/servers.ts';
-import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { startGateway, type RunningGateway } from '../scripts/lib/servers.ts';
+import { startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import { crlf, refusal } from '../scripts/testing/gateway-bytes.ts';
 import { app as fastifyapp } from './apps/fastifyapp.ts';
 import { app as hello } from './apps/hello.ts';

@@ -9,13 +9,13 @@ import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it as vitestIt } from 'vitest';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
 import { listen, RESPONSE } from '../part1/webserver1b.ts';
-import { startGateway } from '../scripts/testing/servers.ts';
+import { startGateway } from '../scripts/lib/servers.ts';
 import {
   assertSameBytes,
   exchange,
   type ExchangeOptions,
   type Target,
-} from '../scripts/testing/wire.ts';
+} from '../scripts/lib/wire.ts';
 import { app as hello } from './apps/hello.ts';
 import { crlf, HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts';
 

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it as vitestIt } from 'vitest';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
-import { assertSameBytes } from '../scripts/testing/wire.ts';
+import { assertSameBytes } from '../scripts/lib/wire.ts';
 import type { Headers } from './gateway.ts';
 import { encodeChunk, LAST_CHUNK } from './chunked.ts';
 import { endOfHead, RequestDecoder } from './decoder.ts';

@@ -5,8 +5,8 @@
  */
 import { connect, createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXED_DATE } from '../scripts/testing/servers.ts';
-import { assertSameBytes, exchange, type Target } from '../scripts/testing/wire.ts';
+import { FIXED_DATE } from '../scripts/lib/servers.ts';
+import { assertSameBytes, exchange, type Target } from '../scripts/lib/wire.ts';
 import { app as hello } from './apps/hello.ts';
 import { handleOneRequest } from './webserver2.ts';
 import { HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts';

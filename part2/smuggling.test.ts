@@ -4,8 +4,8 @@
 // happens, this test shows happening.
 import { connect, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../scripts/testing/servers.ts';
-import { exchange, visible, type Target } from '../scripts/testing/wire.ts';
+import { startGateway, type RunningGateway } from '../scripts/lib/servers.ts';
+import { exchange, visible, type Target } from '../scripts/lib/wire.ts';
 import { app as hello } from './apps/hello.ts';
 import { createLenientBack } from './fixtures/lenient-back.ts';
 import { createFront } from './fixtures/lenient-front.ts';

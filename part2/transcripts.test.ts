@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it as vitestIt, vi } from 'vitest';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
-import { loadTranscripts, replay } from '../scripts/testing/transcripts.ts';
-import { startGateway } from '../scripts/testing/servers.ts';
-import { assertSameBytes } from '../scripts/testing/wire.ts';
+import { loadTranscripts, replay } from '../scripts/lib/transcripts.ts';
+import { startGateway } from '../scripts/lib/servers.ts';
+import { assertSameBytes } from '../scripts/lib/wire.ts';
 import { loadApplication } from './loader.ts';
 
 // These tests hold the course's bytes: a failure an exercise the student started explains is

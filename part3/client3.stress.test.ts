@@ -9,7 +9,7 @@ import {
   runClient3,
   startStep,
   type RunningStep,
-} from '../scripts/testing/running-steps.ts';
+} from '../scripts/lib/running-steps.ts';
 
 let server: RunningStep | undefined;
 afterEach(async () => {

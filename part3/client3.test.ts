@@ -6,8 +6,8 @@ import {
   runClient3,
   startStep,
   type RunningStep,
-} from '../scripts/testing/running-steps.ts';
-import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+} from '../scripts/lib/running-steps.ts';
+import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 import { formatReport, parseOptions, type Report } from './client3.ts';
 

@@ -7,9 +7,9 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
-import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { loadTranscripts, replay, type Transcript } from '../scripts/testing/transcripts.ts';
-import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { loadTranscripts, replay, type Transcript } from '../scripts/lib/transcripts.ts';
+import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import { FAULT_TIMEOUT_MS } from '../part2/fixtures/expressfaults.ts';
 
 // These tests hold the course's bytes: a failure an exercise the student started explains is

@@ -8,9 +8,9 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import { budgetFor, timed } from '../scripts/testing/budget.ts';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
-import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { childrenOf, until } from '../scripts/testing/processes.ts';
-import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { childrenOf, until } from '../scripts/lib/processes.ts';
+import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import {
   crlf,
   HELLO_ANSWER as HELLO,

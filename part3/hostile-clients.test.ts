@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildProgram } from '../scripts/part3.ts';
+import { buildProgram } from '../scripts/lib/bundle.ts';
 import { budgetFor, timed } from '../scripts/testing/budget.ts';
 import { HOSTILE_KINDS, hostileClient } from '../scripts/testing/hostile-clients.ts';
-import { childrenOf, descriptorCount, until } from '../scripts/testing/processes.ts';
-import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { childrenOf, descriptorCount, until } from '../scripts/lib/processes.ts';
+import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 import { crlf, HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts';
 

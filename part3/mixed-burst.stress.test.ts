@@ -10,9 +10,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { budgetFor, timed, withProgress } from '../scripts/testing/budget.ts';
 import { hostileClient } from '../scripts/testing/hostile-clients.ts';
-import { childrenOf, descriptorCount, until } from '../scripts/testing/processes.ts';
-import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { childrenOf, descriptorCount, until } from '../scripts/lib/processes.ts';
+import { startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 import { crlf, HELLO_ANSWER as HELLO } from '../scripts/testing/gateway-bytes.ts';
 

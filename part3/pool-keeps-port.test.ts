@@ -12,9 +12,9 @@ import {
   startStep,
   type RunningStep,
   type TimedClient,
-} from '../scripts/testing/running-steps.ts';
-import { processInfo, until } from '../scripts/testing/processes.ts';
-import { exchange } from '../scripts/testing/wire.ts';
+} from '../scripts/lib/running-steps.ts';
+import { processInfo, until } from '../scripts/lib/processes.ts';
+import { exchange } from '../scripts/lib/wire.ts';
 import { RESTART_DELAY_MS } from './webserver3i.ts';
 
 // Connection: close: 3i keeps connections open otherwise (RFC 9112 §9.3), and these clients read to the end.

@@ -3,14 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
-import {
-  loadTranscripts,
-  replay,
-  writesOf,
-  type Transcript,
-} from '../scripts/testing/transcripts.ts';
-import { startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { assertSameBytes, type Target } from '../scripts/testing/wire.ts';
+import { loadTranscripts, replay, writesOf, type Transcript } from '../scripts/lib/transcripts.ts';
+import { startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { assertSameBytes, type Target } from '../scripts/lib/wire.ts';
 import { RESPONSE } from './plumbing.ts';
 
 // These tests hold the course's bytes: a failure an exercise the student started explains is

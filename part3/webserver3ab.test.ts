@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it as vitestIt } from 'vitest';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
-import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { assertSameBytes } from '../scripts/testing/wire.ts';
+import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { assertSameBytes } from '../scripts/lib/wire.ts';
 import { RESPONSE } from './plumbing.ts';
 
 // These tests hold the course's bytes: a failure an exercise the student started explains is

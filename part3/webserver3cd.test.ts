@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import { budgetFor, timed } from '../scripts/testing/budget.ts';
 import { where } from '../scripts/testing/platform.ts';
-import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { childrenOf, descriptorCount, processInfo, until } from '../scripts/testing/processes.ts';
-import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { childrenOf, descriptorCount, processInfo, until } from '../scripts/lib/processes.ts';
+import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 
 const GET = (path: string) =>

@@ -2,9 +2,9 @@ import { afterEach, expect, it as vitestIt } from 'vitest';
 import { budgetFor, timed } from '../scripts/testing/budget.ts';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
 import { where } from '../scripts/testing/platform.ts';
-import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { childrenOf, processInfo, until } from '../scripts/testing/processes.ts';
-import { assertSameBytes, exchange } from '../scripts/testing/wire.ts';
+import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { childrenOf, processInfo, until } from '../scripts/lib/processes.ts';
+import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 
 // These tests hold the course's bytes: a failure an exercise the student started explains is

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it as vitestIt } from 'vitest';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
 import { where } from '../scripts/testing/platform.ts';
-import { openClient, startStep, type RunningStep } from '../scripts/testing/running-steps.ts';
-import { childrenOf, listenBacklog, processInfo, until } from '../scripts/testing/processes.ts';
-import { exchange, type Target } from '../scripts/testing/wire.ts';
+import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { childrenOf, listenBacklog, processInfo, until } from '../scripts/lib/processes.ts';
+import { exchange, type Target } from '../scripts/lib/wire.ts';
 import { REQUEST_QUEUE_SIZE } from './webserver3i.ts';
 
 // These tests hold the course's bytes: a failure an exercise the student started explains is

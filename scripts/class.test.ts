@@ -20,8 +20,8 @@ import { startOddServer } from './class/odd-servers.ts';
 import { renderPage, renderResults } from './class/report.ts';
 import type { Student } from './class/roster.ts';
 import { runRound, type Row } from './class/run.ts';
-import { startGateway } from './testing/servers.ts';
-import { runNode } from './testing/running-steps.ts';
+import { startGateway } from './lib/servers.ts';
+import { runNode } from './lib/running-steps.ts';
 
 const CLASS = fileURLToPath(new URL('./class.ts', import.meta.url));
 /** Long enough that a course server on a busy machine never reaches it; a silent one always does. */

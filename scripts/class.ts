@@ -25,7 +25,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stopQuietlyOnEpipe } from './cli.ts';
+import { stopQuietlyOnEpipe } from './lib/cli.ts';
 import { compareKind, type CheckKind } from './class/checks.ts';
 import { probeKind } from './class/probe-kind.ts';
 import { formatMatrix, summarize } from './class/matrix.ts';

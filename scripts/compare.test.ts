@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from '../part1/webserver1b.ts';
 import { app as hello, sized } from '../part2/apps/hello.ts';
-import { byteDiff, compareTwo, compareWithTranscripts, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './testing/compare.ts';
-import { startGateway } from './testing/servers.ts';
-import { runNode } from './testing/running-steps.ts';
-import { loadTranscripts } from './testing/transcripts.ts';
-import type { Target } from './testing/wire.ts';
+import { byteDiff, compareTwo, compareWithTranscripts, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './lib/compare.ts';
+import { startGateway } from './lib/servers.ts';
+import { runNode } from './lib/running-steps.ts';
+import { loadTranscripts } from './lib/transcripts.ts';
+import type { Target } from './lib/wire.ts';
 
 const part1 = loadTranscripts(fileURLToPath(new URL('../part1/transcripts', import.meta.url)));
 const part2 = loadTranscripts(fileURLToPath(new URL('../part2/transcripts', import.meta.url)));

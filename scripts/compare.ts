@@ -23,31 +23,30 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './testing/compare.ts';
-import { loadTranscripts, type Transcript } from './testing/transcripts.ts';
-import { changedFiles, committedFolder, hasCommit } from './exercises/worktree.ts';
-import { paint, stopQuietlyOnEpipe } from './cli.ts';
+import { compareTwo, compareWithTranscripts, foldRepeats, parseTarget, selectTranscripts, type Outcome, type Selection } from './lib/compare.ts';
+import { loadTranscripts, type Transcript } from './lib/transcripts.ts';
+import { changedFiles, committedFolder, hasCommit } from './lib/worktree.ts';
+import { paint, stopQuietlyOnEpipe } from './lib/cli.ts';
+import { REPO_ROOT } from './lib/repo.ts';
 
 const usage = [
   'usage: npm run compare -- --part N --target HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS] [--working-tree]',
   '       npm run compare -- --part N --a HOST:PORT --b HOST:PORT [--mask date,server] [--app NAME] [--timeout SECONDS] [--working-tree]',
 ].join('\n');
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * The transcripts of `folder` (`part1/transcripts`): the committed ones, or the working
  * tree's with `workingTree` or where there is no git clone (then a note says so).
  */
 function transcriptsOf(folder: string, workingTree: boolean): { transcripts: Transcript[]; note?: string } {
-  const dir = join(ROOT, folder);
+  const dir = join(REPO_ROOT, folder);
   if (workingTree) return { transcripts: loadTranscripts(dir), note: `Replaying the transcripts of your working tree (--working-tree), not the course's.` };
-  if (!hasCommit(ROOT)) return { transcripts: loadTranscripts(dir), note: 'Not a git clone: replaying the transcripts as they are in this folder.' };
-  const committed = committedFolder(ROOT, folder) ?? new Map<string, Buffer>();
+  if (!hasCommit(REPO_ROOT)) return { transcripts: loadTranscripts(dir), note: 'Not a git clone: replaying the transcripts as they are in this folder.' };
+  const committed = committedFolder(REPO_ROOT, folder) ?? new Map<string, Buffer>();
   const fromHead = (name: string) => committed.get(name) ?? readFileSync(join(dir, name));
-  const yours = changedFiles(ROOT).filter((file) => file.startsWith(`${folder}/`) && !file.slice(folder.length + 1).includes('/'));
+  const yours = changedFiles(REPO_ROOT).filter((file) => file.startsWith(`${folder}/`) && !file.slice(folder.length + 1).includes('/'));
   const note = yours.length > 0 ? `Your working tree changed ${yours.join(', ')}: replaying the course's committed transcripts (--working-tree replays yours).` : undefined;
   return { transcripts: loadTranscripts(dir, fromHead), ...(note ? { note } : {}) };
 }
@@ -75,7 +74,7 @@ async function main(): Promise<number> {
   }
   // 2b: Part 2's persistent connections (webserver2b.ts), several exchanges on one connection.
   const folder = values.part === '2b' ? 'part2/transcripts/persistent' : `part${values.part}/transcripts`;
-  if (!values.part || !existsSync(join(ROOT, folder, 'transcripts.json'))) {
+  if (!values.part || !existsSync(join(REPO_ROOT, folder, 'transcripts.json'))) {
     console.error(`${values.part ? `Part ${values.part} has no transcripts` : '--part is missing'}\n${usage}`);
     return 2;
   }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runNode } from './testing/running-steps.ts';
+import { runNode } from './lib/running-steps.ts';
 
 const script = fileURLToPath(new URL('./diff.ts', import.meta.url));
 

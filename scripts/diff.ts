@@ -6,12 +6,11 @@
  * The lessons quote these diffs in ```diff diff=3f..3g``` blocks, which the
  * drift check keeps equal to this output.
  */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stepDiff } from './site/steps.ts';
-import { COLOR, stopQuietlyOnEpipe } from './cli.ts';
+import { stepDiff } from './lib/steps.ts';
+import { COLOR, stopQuietlyOnEpipe } from './lib/cli.ts';
+import { REPO_ROOT } from './lib/repo.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 stopQuietlyOnEpipe();
 
 function paint(line: string): string {
@@ -26,7 +25,7 @@ function paint(line: string): string {
 try {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { context: { type: 'string', default: '3' } } });
   if (positionals.length !== 2) throw new Error('usage: npm run diff -- STEP STEP [--context N]   (e.g. npm run diff -- 3f 3g)');
-  const text = stepDiff(root, positionals[0]!, positionals[1]!, Number(values.context));
+  const text = stepDiff(REPO_ROOT, positionals[0]!, positionals[1]!, Number(values.context));
   console.log(text ? text.split('\n').map(paint).join('\n') : `No difference between ${positionals[0]} and ${positionals[1]}.`);
 } catch (error) {
   console.error((error as Error).message);

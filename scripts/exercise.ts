@@ -19,25 +19,24 @@
  * exercise and per server checked (the working tree, or each --target) in the
  * ignored `.exercises/`. A check of the working tree also records that the
  * exercise is started: npm test and the site then step aside, naming it, for
- * the course's bytes and lesson blocks it changes (scripts/exercises/worktree.ts).
+ * the course's bytes and lesson blocks it changes (scripts/lib/worktree.ts).
  * Exit status: 0 when the check passes, 1 when it does not, 2 on bad usage.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCheck, type CheckContext, type Exercise } from './exercises/exercise.ts';
 import { chooseHint, progressOf, readProgress, WORKING_TREE, writeProgress, type Progress } from './exercises/progress.ts';
 import { proveExercise } from './exercises/prove.ts';
 import { EXERCISES, findExercise } from './exercises/registry.ts';
-import { applySolution, copyCourse, removeTree, solutionFiles } from './exercises/trees.ts';
-import { changedFiles, exerciseChanges, hasCommit, markStarted, restoreCommitted, stateDir } from './exercises/worktree.ts';
-import { parseTarget } from './testing/compare.ts';
-import type { Target } from './testing/wire.ts';
-import { paint, stopQuietlyOnEpipe } from './cli.ts';
+import { applySolution, copyCourse, removeTree } from './exercises/trees.ts';
+import { changedFiles, exerciseChanges, hasCommit, markStarted, restoreCommitted, solutionFiles, stateDir } from './lib/worktree.ts';
+import { parseTarget } from './lib/compare.ts';
+import type { Target } from './lib/wire.ts';
+import { paint, stopQuietlyOnEpipe } from './lib/cli.ts';
+import { REPO_ROOT } from './lib/repo.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const usage = [
   'usage: npm run exercise                      (list)',
@@ -83,9 +82,9 @@ function report(ctx: CheckContext): void {
 function printHint(exercise: Exercise, ctx: CheckContext, where: string, next: boolean): void {
   const failing = ctx.steps.find((step) => !step.ok);
   if (!failing) return;
-  const progress = readProgress(ROOT);
+  const progress = readProgress(REPO_ROOT);
   const choice = chooseHint(progressOf(progress, where, exercise.id), failing, ctx.target !== undefined, next);
-  writeProgress(ROOT, progress);
+  writeProgress(REPO_ROOT, progress);
   if (!choice) {
     console.log(`(no hint for "${failing.name}": its message above says what differs)`);
     return;
@@ -111,18 +110,18 @@ async function check(exercise: Exercise, options: CheckOptions): Promise<number>
     console.log(`This check needs ${exercise.platforms.join(' or ')} (it reads /proc): it cannot run on ${process.platform}.`);
     return 1;
   }
-  let root = ROOT;
+  let root = REPO_ROOT;
   if (options.solution) {
-    root = copyCourse(ROOT);
+    root = copyCourse(REPO_ROOT);
     try {
-      applySolution(ROOT, exercise.id, root);
+      applySolution(REPO_ROOT, exercise.id, root);
     } catch (error) {
       removeTree(root);
       console.error(`${(error as Error).message}\n(the solution is made for the course as shipped: try it on a fresh clone)`);
       return 1;
     }
   } else if (!target) {
-    markStarted(ROOT, exercise.id); // npm test and the site now step aside for what this exercise changes
+    markStarted(REPO_ROOT, exercise.id); // npm test and the site now step aside for what this exercise changes
   }
   let ctx: CheckContext;
   try {
@@ -133,11 +132,11 @@ async function check(exercise: Exercise, options: CheckOptions): Promise<number>
   report(ctx);
   const passing = ctx.steps.filter((step) => step.ok).length;
   if (!options.solution) {
-    const progress = readProgress(ROOT);
+    const progress = readProgress(REPO_ROOT);
     const record = progressOf(progress, where, exercise.id);
     if (ctx.passed) record.passed = new Date().toISOString();
     else delete record.passed;
-    writeProgress(ROOT, progress);
+    writeProgress(REPO_ROOT, progress);
   }
   if (ctx.passed) {
     console.log(paint(32, `Done: ${exercise.id} passes (${passing} of ${ctx.steps.length} steps).`));
@@ -150,12 +149,12 @@ async function check(exercise: Exercise, options: CheckOptions): Promise<number>
 
 /** `--solution --apply`: the reference solution into the working tree, for a teacher to show. */
 function apply(exercise: Exercise): number {
-  if (!hasCommit(ROOT)) {
+  if (!hasCommit(REPO_ROOT)) {
     console.error('--apply needs a git clone of the course: without one, reset could not put the course back.');
     return 1;
   }
-  const files = solutionFiles(ROOT, exercise.id);
-  const changed = new Set(changedFiles(ROOT));
+  const files = solutionFiles(REPO_ROOT, exercise.id);
+  const changed = new Set(changedFiles(REPO_ROOT));
   const yours = files.filter((file) => changed.has(file));
   if (yours.length > 0) {
     console.error(`Not applied: ${yours.join(', ')} already differ${yours.length === 1 ? 's' : ''} from the course.`);
@@ -163,15 +162,15 @@ function apply(exercise: Exercise): number {
     return 1;
   }
   try {
-    applySolution(ROOT, exercise.id, ROOT);
+    applySolution(REPO_ROOT, exercise.id, REPO_ROOT);
   } catch (error) {
-    restoreCommitted(ROOT, files); // all or nothing: a half-applied solution helps nobody
+    restoreCommitted(REPO_ROOT, files); // all or nothing: a half-applied solution helps nobody
     console.error(`${(error as Error).message}\n(the course changed under the solution: npm run exercise -- prove ${exercise.id} says more)`);
     return 1;
   }
-  markStarted(ROOT, exercise.id);
+  markStarted(REPO_ROOT, exercise.id);
   console.log(`Applied exercise ${exercise.id}'s reference solution to your working tree:`);
-  for (const file of changedFiles(ROOT).filter((file) => files.includes(file))) console.log(`  ${file}`);
+  for (const file of changedFiles(REPO_ROOT).filter((file) => files.includes(file))) console.log(`  ${file}`);
   console.log(`npm test and the site now step aside for what it changes, naming exercise ${exercise.id}.`);
   console.log(`npm run exercise -- reset ${exercise.id} puts the course back.\n`);
   // In a new process: this one has loaded the course's modules as they were before the apply.
@@ -181,26 +180,26 @@ function apply(exercise: Exercise): number {
 
 /** `reset ID`: the course's version of every file the exercise touches; the student's is kept. */
 function reset(exercise: Exercise): number {
-  if (!hasCommit(ROOT)) {
+  if (!hasCommit(REPO_ROOT)) {
     console.error('reset needs a git clone of the course: it puts back the files of its last commit.');
     return 1;
   }
-  const files = solutionFiles(ROOT, exercise.id);
-  const changed = changedFiles(ROOT);
+  const files = solutionFiles(REPO_ROOT, exercise.id);
+  const changed = changedFiles(REPO_ROOT);
   const touched = changed.filter((file) => files.includes(file));
-  markStarted(ROOT, exercise.id, false);
+  markStarted(REPO_ROOT, exercise.id, false);
   if (touched.length === 0) {
     console.log(`Nothing to reset: the files exercise ${exercise.id} touches are as the course has them (${files.join(', ')}).`);
     return 0;
   }
-  const kept = join(stateDir(ROOT), 'reset', `${exercise.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  for (const file of touched.filter((name) => existsSync(join(ROOT, name)))) {
+  const kept = join(stateDir(REPO_ROOT), 'reset', `${exercise.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  for (const file of touched.filter((name) => existsSync(join(REPO_ROOT, name)))) {
     mkdirSync(dirname(join(kept, file)), { recursive: true });
-    cpSync(join(ROOT, file), join(kept, file));
+    cpSync(join(REPO_ROOT, file), join(kept, file));
   }
-  const shared = [...exerciseChanges(ROOT)].filter(([file, ids]) => touched.includes(file) && ids.some((id) => id !== exercise.id));
+  const shared = [...exerciseChanges(REPO_ROOT)].filter(([file, ids]) => touched.includes(file) && ids.some((id) => id !== exercise.id));
   console.log(`Exercise ${exercise.id}, reset to the course:`);
-  for (const line of restoreCommitted(ROOT, touched)) console.log(`  ${line}`);
+  for (const line of restoreCommitted(REPO_ROOT, touched)) console.log(`  ${line}`);
   console.log(`Your version is kept in ${join('.exercises', 'reset', kept.split(/[\\/]/).at(-1)!)}/ (ignored by git).`);
   for (const [file, ids] of shared) console.log(`${file} held exercise ${ids.filter((id) => id !== exercise.id).join(', ')} too: that is undone as well.`);
   const part = `part${exercise.id.split('.')[0]}/`;
@@ -217,7 +216,7 @@ async function prove(ids: string[]): Promise<number> {
   }
   const here = chosen.filter((exercise) => !exercise!.platforms || exercise!.platforms.includes(process.platform));
   for (const exercise of chosen) if (!here.includes(exercise)) console.log(`SKIP    ${exercise!.id}  needs ${exercise!.platforms!.join(' or ')}`);
-  const proofs = await Promise.all(here.map((exercise) => proveExercise(ROOT, exercise!)));
+  const proofs = await Promise.all(here.map((exercise) => proveExercise(REPO_ROOT, exercise!)));
   for (const proof of proofs) {
     console.log(`${proof.honest ? paint(32, 'HONEST') : paint(31, 'BROKEN')}  ${proof.id}  ${proof.summary}`);
   }
@@ -251,7 +250,7 @@ async function main(): Promise<number> {
   }
   const [command, ...rest] = positionals;
   if (command === undefined) return list(), 0;
-  if (command === 'status') return list(readProgress(ROOT), target ? `${target.host}:${target.port}` : WORKING_TREE), 0;
+  if (command === 'status') return list(readProgress(REPO_ROOT), target ? `${target.host}:${target.port}` : WORKING_TREE), 0;
   if (command === 'prove') return prove(rest);
   if (command === 'reset') {
     const exercise = rest.length === 1 ? exerciseNamed(rest[0]) : exerciseNamed(undefined);

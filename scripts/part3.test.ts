@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILD_DIR, buildProgram, importSpecifier, prepareArguments, programName, PROGRAMS, usage } from './part3.ts';
+import { BUILD_DIR, buildProgram, importSpecifier, prepareArguments, programName, PROGRAMS, usage } from './lib/bundle.ts';
 
 describe('npm run part3', () => {
   it('knows each step by its short name, its file name, or its path', () => {

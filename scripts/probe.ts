@@ -14,10 +14,10 @@
  * usage or when nothing listens.
  */
 import { parseArgs } from 'node:util';
-import { paint, stopQuietlyOnEpipe } from './cli.ts';
+import { paint, stopQuietlyOnEpipe } from './lib/cli.ts';
 import { formatScorecard } from './probe/scorecard.ts';
 import { runProbe } from './probe/run.ts';
-import { parseTarget } from './testing/compare.ts';
+import { parseTarget } from './lib/compare.ts';
 
 const usage = 'usage: npm run probe -- --target HOST:PORT [--path /] [--timeout SECONDS] [--slow SECONDS]';
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it as vitestIt } from 'vitest';
 import { RESPONSE } from '../part1/webserver1.ts';
-import { changed, groupByResponse, record, showChange, startFor } from './testing/record.ts';
-import { loadTranscripts } from './testing/transcripts.ts';
-import { runNode } from './testing/running-steps.ts';
+import { changed, groupByResponse, record, showChange, startFor } from './lib/record.ts';
+import { loadTranscripts } from './lib/transcripts.ts';
+import { runNode } from './lib/running-steps.ts';
 import { exercisedIt } from './testing/exercised.ts';
 
 // An exercise changes what a part sends: a failure it explains is skipped, naming it.

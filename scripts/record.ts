@@ -23,9 +23,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { changed, record, showChange, type RecordOptions } from './testing/record.ts';
-import { loadTranscripts, type TranscriptEntry } from './testing/transcripts.ts';
-import { paint } from './cli.ts';
+import { changed, record, showChange, type RecordOptions } from './lib/record.ts';
+import { loadTranscripts, type TranscriptEntry } from './lib/transcripts.ts';
+import { paint } from './lib/cli.ts';
 
 const usage = [
   'usage: npm run record -- PART NAME [NAME ...] [--check] [--step S] [--app-step S] [--dir DIR]',

@@ -11,8 +11,8 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, expect } from 'vitest';
 import { where } from './testing/platform.ts';
-import { processInfo, processTree, until } from './testing/processes.ts';
-import { REPO_ROOT } from './part3.ts';
+import { processInfo, processTree, until } from './lib/processes.ts';
+import { REPO_ROOT } from './lib/repo.ts';
 
 let group: number | undefined;
 afterEach(() => {

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './part3.ts';
+import { REPO_ROOT } from './lib/repo.ts';
 import { exercised } from './testing/exercised.ts';
 
 /** A function may be this many lines, from its first to its last, JSDoc not counted. */

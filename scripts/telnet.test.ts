@@ -2,9 +2,9 @@ import type { AddressInfo, Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { listen, RESPONSE } from '../part1/webserver1b.ts';
-import { visible } from './testing/wire.ts';
-import { startGateway } from './testing/servers.ts';
-import { runNode } from './testing/running-steps.ts';
+import { visible } from './lib/wire.ts';
+import { startGateway } from './lib/servers.ts';
+import { runNode } from './lib/running-steps.ts';
 import { sized } from '../part2/apps/hello.ts';
 
 const script = fileURLToPath(new URL('./telnet.ts', import.meta.url));

@@ -17,7 +17,7 @@
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { visible } from './testing/wire.ts';
+import { visible } from './lib/wire.ts';
 
 const usage = 'usage: npm run telnet -- [--raw] HOST PORT   (e.g. npm run telnet -- localhost 8888)';
 

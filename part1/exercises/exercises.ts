@@ -19,7 +19,7 @@ import {
   withServer,
   type Served,
 } from '../../scripts/exercises/checks.ts';
-import { visible } from '../../scripts/testing/wire.ts';
+import { visible } from '../../scripts/lib/wire.ts';
 import {
   expect,
   type CheckContext,

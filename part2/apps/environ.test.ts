@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { callApp, headerValue, makeEnviron } from '../../scripts/testing/harness.ts';
-import { startGateway } from '../../scripts/testing/servers.ts';
-import { exchange } from '../../scripts/testing/wire.ts';
+import { callApp, headerValue, makeEnviron } from '../../scripts/lib/harness.ts';
+import { startGateway } from '../../scripts/lib/servers.ts';
+import { exchange } from '../../scripts/lib/wire.ts';
 import { app, dumpEnviron, show } from './environ.ts';
 
 describe('environ app: a dump like wsgiref demo_app', () => {

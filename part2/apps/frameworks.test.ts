@@ -4,8 +4,8 @@
  * (The golden transcripts hold the exact bytes of GET /hello and GET /nope.)
  */
 import { describe, expect, it } from 'vitest';
-import { startGateway } from '../../scripts/testing/servers.ts';
-import { exchange } from '../../scripts/testing/wire.ts';
+import { startGateway } from '../../scripts/lib/servers.ts';
+import { exchange } from '../../scripts/lib/wire.ts';
 import type { Application } from '../gateway.ts';
 import { app as h3app } from './h3app.ts';
 import { app as honoapp } from './honoapp.ts';

@@ -9,9 +9,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApp, makeEnviron } from '../../scripts/testing/harness.ts';
-import { startGateway, type RunningGateway } from '../../scripts/testing/servers.ts';
-import { exchange, type Target } from '../../scripts/testing/wire.ts';
+import { callApp, makeEnviron } from '../../scripts/lib/harness.ts';
+import { startGateway, type RunningGateway } from '../../scripts/lib/servers.ts';
+import { exchange, type Target } from '../../scripts/lib/wire.ts';
 import type { Application } from '../gateway.ts';
 import { app as expressapp } from './expressapp.ts';
 import { app as fastifyapp } from './fastifyapp.ts';

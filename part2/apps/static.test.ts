@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../../scripts/testing/servers.ts';
-import { exchange } from '../../scripts/testing/wire.ts';
+import { startGateway, type RunningGateway } from '../../scripts/lib/servers.ts';
+import { exchange } from '../../scripts/lib/wire.ts';
 import { missing, where } from '../../scripts/testing/platform.ts';
 import { checkPath, staticFiles } from './static.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { callApp, makeEnviron } from '../../scripts/testing/harness.ts';
-import { startGateway } from '../../scripts/testing/servers.ts';
-import { exchange } from '../../scripts/testing/wire.ts';
+import { callApp, makeEnviron } from '../../scripts/lib/harness.ts';
+import { startGateway } from '../../scripts/lib/servers.ts';
+import { exchange } from '../../scripts/lib/wire.ts';
 import { InterfaceError, type Application, type Body, type Environ } from '../gateway.ts';
 import { app as hello } from './hello.ts';
 import { checkEnviron, validator } from './validator.ts';

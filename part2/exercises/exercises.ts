@@ -26,10 +26,10 @@ import {
   type Exercise,
   type Hint,
 } from '../../scripts/exercises/exercise.ts';
-import { maskHeaders } from '../../scripts/testing/compare.ts';
-import { callApp, headerValue, makeEnviron } from '../../scripts/testing/harness.ts';
-import { FIXED_DATE } from '../../scripts/testing/servers.ts';
-import { visible } from '../../scripts/testing/wire.ts';
+import { maskHeaders } from '../../scripts/lib/compare.ts';
+import { callApp, headerValue, makeEnviron } from '../../scripts/lib/harness.ts';
+import { FIXED_DATE } from '../../scripts/lib/servers.ts';
+import { visible } from '../../scripts/lib/wire.ts';
 
 type MakeServer = (app: Application, options: object) => Server;
 
@@ -37,7 +37,7 @@ type MakeServer = (app: Application, options: object) => Server;
 async function startPart2(ctx: CheckContext, app: string | Application): Promise<Served> {
   const makeServer = await ctx.need<MakeServer>('part2/webserver2.ts', 'makeServer', '(app)');
   const application = typeof app === 'string' ? await loadApp(ctx, app) : app;
-  // The options of scripts/testing/servers.ts: the golden transcripts were recorded with them.
+  // The options of scripts/lib/servers.ts: the golden transcripts were recorded with them.
   const options = { clock: () => FIXED_DATE, serverName: 'localhost', serverPort: '8888' };
   return served(await listenOnFreePort(makeServer(application, { ...options, errors: () => {} })));
 }

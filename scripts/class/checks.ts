@@ -16,9 +16,9 @@ import {
   replayWatching,
   selectTranscripts,
   type Replayed,
-} from '../testing/compare.ts';
-import { loadTranscripts, writesOf, type Transcript } from '../testing/transcripts.ts';
-import type { Target } from '../testing/wire.ts';
+} from '../lib/compare.ts';
+import { loadTranscripts, writesOf, type Transcript } from '../lib/transcripts.ts';
+import type { Target } from '../lib/wire.ts';
 import { DEADLINE, TOO_LONG, withDeadline } from './deadline.ts';
 
 /** A cell's verdict. */

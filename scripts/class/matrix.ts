@@ -3,7 +3,7 @@
  * the same checks (the same part), a row per student, a column per check, a
  * verdict per cell, and how far each student has come.
  */
-import { paint } from '../cli.ts';
+import { paint } from '../lib/cli.ts';
 import type { Verdict } from './checks.ts';
 import { progressOf, type Row } from './run.ts';
 

@@ -7,7 +7,7 @@
  */
 import { CORPUS, type Level, type ProbeCase } from '../probe/corpus.ts';
 import { DEFAULT_TIMEOUTS, runCase, type CaseResult } from '../probe/run.ts';
-import { visible } from '../testing/wire.ts';
+import { visible } from '../lib/wire.ts';
 import type { Cell, CheckKind, Verdict } from './checks.ts';
 
 const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'MAY'];

@@ -9,8 +9,8 @@
  *     Ada Lovelace    192.168.1.21:8888   1
  *     "Hopper, Grace",192.168.1.22:8888,2
  */
-import { parseTarget } from '../testing/compare.ts';
-import type { Target } from '../testing/wire.ts';
+import { parseTarget } from '../lib/compare.ts';
+import type { Target } from '../lib/wire.ts';
 
 /** One student of a roster. */
 export interface Student {

@@ -3,7 +3,7 @@
  * server, several servers at a time with a bound, each run with a deadline, so
  * that a dead or hanging server costs its own row's time and no one else's.
  */
-import type { Target } from '../testing/wire.ts';
+import type { Target } from '../lib/wire.ts';
 import type { Cell, CheckKind } from './checks.ts';
 import type { Student } from './roster.ts';
 

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, unwatchFile, watchFile, wri
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPool } from '../start.ts';
+import { startPool } from '../lib/pool.ts';
 import type { CheckKind } from './checks.ts';
 import { describeProgress, summarize } from './matrix.ts';
 import { renderPage, renderResults, type RoundStatus } from './report.ts';

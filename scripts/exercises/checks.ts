@@ -5,9 +5,9 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
-import { byteDiff, describeEnding } from '../testing/compare.ts';
-import { loadTranscripts, replay, type Transcript } from '../testing/transcripts.ts';
-import { exchange, type Target } from '../testing/wire.ts';
+import { byteDiff, describeEnding } from '../lib/compare.ts';
+import { loadTranscripts, replay, type Transcript } from '../lib/transcripts.ts';
+import { exchange, type Target } from '../lib/wire.ts';
 import { CheckFailure, type CheckContext } from './exercise.ts';
 
 /** A server a check started, and how to stop it. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseHint } from './progress.ts';
-import { runNode } from '../testing/running-steps.ts';
+import { runNode } from '../lib/running-steps.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let clone: string;

@@ -13,7 +13,7 @@
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Target } from '../testing/wire.ts';
+import type { Target } from '../lib/wire.ts';
 
 /** One exercise of a part. */
 export interface Exercise {

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hint, StepResult } from './exercise.ts';
-import { stateDir } from './worktree.ts';
+import { stateDir } from '../lib/worktree.ts';
 
 /** The progress on one exercise against one server. */
 export interface ExerciseProgress {

@@ -10,11 +10,11 @@
  * branches rewrite (see applyEdits); and whole files under `files/` (copied
  * to the same path).
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { applyPatch, parsePatch, type StructuredPatch, type StructuredPatchHunk } from 'diff';
-import { committedBytes, exerciseChanges } from './worktree.ts';
+import { committedBytes, exerciseChanges, listFiles, solutionDir, type Edit } from '../lib/worktree.ts';
 
 /** The folders a check may read: the parts, nothing of scripts/ (the checks import that from the course). */
 const PARTS = ['part1', 'part2', 'part3'];
@@ -43,7 +43,7 @@ export function copyTree(from: string): string {
 
 /**
  * A copy as {@link copyTree} makes, of the course as committed where a started
- * exercise changed it (worktree.ts): a proof or `--solution` starts from the
+ * exercise changed it (scripts/lib/worktree.ts): a proof or `--solution` starts from the
  * course as shipped even after the student solved an exercise, while a
  * maintainer's own uncommitted edits stay in the copy.
  */
@@ -81,11 +81,6 @@ export function removeTree(root: string): void {
   rmSync(root, { recursive: true, force: true });
 }
 
-/** The folder holding exercise `id`'s reference solution, in the course at `course`. */
-export function solutionDir(course: string, id: string): string {
-  return join(course, `part${id.split('.')[0]}`, 'exercises', 'solutions', id);
-}
-
 /**
  * Applies the reference solution of `id` to the tree at `root`.
  * @throws Error naming the file when a patch does not apply (its lines changed too much).
@@ -104,28 +99,6 @@ export function applySolution(course: string, id: string, root: string): void {
       cpSync(join(files, file), join(root, file));
     }
   }
-}
-
-/**
- * The files exercise `id`'s reference solution writes (relative, `/` separators): what
- * the exercise touches, for `npm run exercise -- reset ID` and for the checks that step
- * aside for an exercise (worktree.ts).
- * @throws Error when the exercise has no solution folder
- */
-export function solutionFiles(course: string, id: string): string[] {
-  const dir = solutionDir(course, id);
-  if (!existsSync(dir)) throw new Error(`exercise ${id} has no reference solution (${relative(course, dir)})`);
-  const files = new Set<string>();
-  for (const name of readdirSync(dir).filter((name) => name.endsWith('.patch'))) {
-    for (const patch of parsePatch(readFileSync(join(dir, name), 'utf8'))) {
-      files.add((patch.newFileName ?? patch.oldFileName ?? '').replace(/^[ab]\//, ''));
-    }
-  }
-  if (existsSync(join(dir, 'edits.json'))) {
-    for (const edit of JSON.parse(readFileSync(join(dir, 'edits.json'), 'utf8')) as Edit[]) files.add(edit.file);
-  }
-  if (existsSync(join(dir, 'files'))) for (const file of listFiles(join(dir, 'files'))) files.add(file.split(sep).join('/'));
-  return [...files].sort();
 }
 
 function applyPatchFile(patchFile: string, root: string): void {
@@ -192,15 +165,6 @@ function trimContext(hunk: StructuredPatchHunk, context: number): StructuredPatc
   };
 }
 
-/** One edit of edits.json: replace the one match of `find` (a regular expression) in `file`. */
-interface Edit {
-  file: string;
-  find: string;
-  replace: string;
-  /** Why this is an edit rather than a patch line, for the next maintainer. */
-  why?: string;
-}
-
 /**
  * Applies edits.json: for a line that other branches rewrite around the
  * change (the line that sends the response, which issue 14 changed from
@@ -216,12 +180,4 @@ function applyEdits(editsFile: string, root: string): void {
     if (matches !== 1) throw new Error(`edits.json: /${edit.find}/ matches ${matches} times in ${edit.file}, not once`);
     writeFileSync(path, text.replace(pattern, edit.replace));
   }
-}
-
-/** Every file under `dir`, as paths relative to it. */
-function listFiles(dir: string, prefix = ''): string[] {
-  return readdirSync(join(dir, prefix)).flatMap((name) => {
-    const path = join(prefix, name);
-    return statSync(join(dir, path)).isDirectory() ? listFiles(dir, path) : [path];
-  });
 }

@@ -1,7 +1,6 @@
 /**
- * npm run bench [-- --only part2,3i] [--quick] [--update] [--out DIR]
- *
- * The same bounded load against each of the course's concurrency models, one
+ * The engine of `npm run bench` (scripts/bench.ts): the same bounded load against each of the
+ * course's concurrency models, one
  * after the other, all on 127.0.0.1: Part 1, Part 2's gateway (Node's single
  * process and event loop), 3a (iterative), 3g (a child process per
  * connection), 3i (a pre-forked pool), and node:http as the yardstick, with a
@@ -17,7 +16,7 @@
  * then again), and reports each model's median round: on a shared, loaded
  * machine the load drifts, and alternating spreads the drift over all models.
  *
- * Every server runs as plain JavaScript bundled by esbuild (scripts/part3.ts),
+ * Every server runs as plain JavaScript bundled by esbuild (scripts/lib/bundle.ts),
  * never through the TypeScript loader, so the figures are the servers' own.
  * For each: requests/s, p50 and p99 latency, failed requests, and the peak
  * memory of the server's whole process tree (where there is /proc or ps to
@@ -33,14 +32,13 @@
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { runLoad } from './load.ts';
 import { startServer } from './server.ts';
-import { cpuTimeOf, INSPECTOR, memoryOf, processTree } from '../testing/processes.ts';
-import { benchTable, chart, type BenchResults, type Figures } from './bench-figures.ts';
-import { buildApplication, buildProgram, bundle, REPO_ROOT } from '../part3.ts';
+import { cpuTimeOf, INSPECTOR, memoryOf, processTree } from '../lib/processes.ts';
+import type { BenchResults, Figures } from '../lib/bench-figures.ts';
+import { buildApplication, buildProgram, bundle } from '../lib/bundle.ts';
+import { REPO_ROOT } from '../lib/repo.ts';
 
 /** One model under test: how to start it, and how much load it gets. */
 interface Model {
@@ -113,30 +111,28 @@ async function measure(model: Model): Promise<Figures> {
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, update: { type: 'boolean', default: false }, out: { type: 'string' }, rounds: { type: 'string', default: '1' } } });
-  const only = values.only?.split(',');
-  const rounds = Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) {
-    console.error(`--rounds must be a whole number above 0, not '${values.rounds}'`);
-    process.exit(2);
-  }
+/** What `npm run bench` asks for: which models (all when undefined), how many rounds, --quick. */
+export interface BenchOptions {
+  only?: string[];
+  rounds: number;
+  quick: boolean;
+}
+
+/**
+ * Measures each model `rounds` times, alternating, and returns each model's median round, with
+ * progress on stderr. The Python loop is left out (and said so) when python3 is not on the PATH.
+ * @throws Error naming the models there are, when `only` names none of them.
+ */
+export async function runBench({ only, rounds, quick }: BenchOptions): Promise<BenchResults> {
   const python = hasPython();
   if (!python) console.error('python3 is not on the PATH: the Python loop is not measured.');
   const models = MODELS.filter((model) => (!only || only.includes(model.name)) && (python || model.program !== 'python3'));
-  if (models.length === 0) {
-    console.error(`No such model: pick from ${MODELS.map((m) => m.name).join(', ')}`);
-    process.exit(2);
-  }
-  if (values.update && (values.quick || only || values.out)) {
-    console.error('--update rewrites the committed figures from a full run: leave out --quick, --only and --out');
-    process.exit(2);
-  }
+  if (models.length === 0) throw new Error(`No such model: pick from ${MODELS.map((m) => m.name).join(', ')}`);
   if (!INSPECTOR) console.error(`Peak memory and processes: not measured on ${process.platform} (no /proc, no ps); the table says n/a.`);
   const measured = new Map<Model, Figures[]>(models.map((model) => [model, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const model of models) {
-      const scaled = values.quick ? { ...model, requests: Math.ceil(model.requests / 10), durationMs: 2_000 } : model;
+      const scaled = quick ? { ...model, requests: Math.ceil(model.requests / 10), durationMs: 2_000 } : model;
       process.stderr.write(`${rounds > 1 ? `round ${round}: ` : ''}${model.about} ... `);
       const result = await measure(scaled);
       process.stderr.write(`${result.requestsPerSecond.toFixed(0)} req/s\n`);
@@ -145,17 +141,7 @@ async function main(): Promise<void> {
   }
   const figures = [...measured.values()].map(medianRound);
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  const results: BenchResults = { date: new Date().toISOString(), machine, concurrency: CONCURRENCY, figures, ...(rounds > 1 ? { rounds } : {}), ...(python || only ? {} : { notMeasured: ['Python loop: python3 is not on the PATH'] }) };
-  console.log(`\n${benchTable(results)}`);
-  // By default into .bench/ (ignored): following the lesson leaves the working tree clean.
-  const [jsonFile, svgFile] = values.update
-    ? [join(REPO_ROOT, 'docs', 'bench', 'bench.json'), join(REPO_ROOT, 'docs', 'diagrams', 'part3-bench.svg')]
-    : [join(values.out ?? join(REPO_ROOT, '.bench'), 'bench.json'), join(values.out ?? join(REPO_ROOT, '.bench'), 'part3-bench.svg')];
-  for (const file of [jsonFile, svgFile]) mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(svgFile, chart(results));
-  console.log(`\nWrote ${relative(process.cwd(), jsonFile)} and ${relative(process.cwd(), svgFile)}`);
-  if (values.update) console.log('Now run npm run docs -- --fix: it rewrites the Part 3 lesson\'s table from the new figures.');
+  return { date: new Date().toISOString(), machine, concurrency: CONCURRENCY, figures, ...(rounds > 1 ? { rounds } : {}), ...(python || only ? {} : { notMeasured: ['Python loop: python3 is not on the PATH'] }) };
 }
 
 /**
@@ -177,5 +163,3 @@ function medianRound(rounds: Figures[]): Figures {
 function hasPython(): boolean {
   return spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 }
-
-await main();

@@ -15,7 +15,7 @@
  *
  * "ready" is the time from fork() to the child's first IPC message; "cpu" is
  * the child's own CPU time until then (process.cpuUsage(), which the child
- * sends); memory is read when it is ready (scripts/testing/processes.ts):
+ * sends); memory is read when it is ready (scripts/lib/processes.ts):
  * resident (RSS) and, from /proc on Linux only, private (not shared with any
  * other process). What this machine cannot measure is printed as such, never
  * as 0. Medians over the runs.
@@ -26,8 +26,9 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { bundle, REPO_ROOT } from '../part3.ts';
-import { INSPECTOR, memoryOf } from '../testing/processes.ts';
+import { bundle } from '../lib/bundle.ts';
+import { REPO_ROOT } from '../lib/repo.ts';
+import { INSPECTOR, memoryOf } from '../lib/processes.ts';
 
 interface Sample {
   readyMs: number;

@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { buildApplication, bundle } from '../part3.ts';
+import { buildApplication, bundle } from '../lib/bundle.ts';
 
 /** The requests to feed, byte for byte as the two load generators send them. */
 export const REQUESTS = {

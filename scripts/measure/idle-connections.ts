@@ -18,8 +18,8 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import { INSPECTOR, processTree } from '../testing/processes.ts';
-import { buildApplication, buildProgram, bundle } from '../part3.ts';
+import { INSPECTOR, processTree } from '../lib/processes.ts';
+import { buildApplication, buildProgram, bundle } from '../lib/bundle.ts';
 import { sample, type Peaks } from './tree-memory.ts';
 import { startServer } from './server.ts';
 

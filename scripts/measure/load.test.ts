@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import { app as hello } from '../../part2/apps/hello.ts';
 import { runLoad } from './load.ts';
-import { startGateway } from '../testing/servers.ts';
+import { startGateway } from '../lib/servers.ts';
 
 it('counts every request against a connection-per-request server', async () => {
   const gateway = await startGateway(hello, { log: undefined });

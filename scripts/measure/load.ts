@@ -9,6 +9,7 @@
  * open, like node:http). Only for 127.0.0.1: the bench never leaves the machine.
  */
 import { connect, type Socket } from 'node:net';
+import type { LoadResult } from '../lib/bench-figures.ts';
 
 export interface LoadOptions {
   host: string;
@@ -24,18 +25,6 @@ export interface LoadOptions {
   keepAlive: boolean;
   /** A request that takes longer than this fails, in ms. Default 10000. */
   timeoutMs?: number;
-}
-
-export interface LoadResult {
-  /** Requests answered with a status line. */
-  ok: number;
-  /** Requests that failed, by reason: { ECONNRESET: 3, timeout: 1, 'status 500': 2 }. */
-  failed: Record<string, number>;
-  elapsedMs: number;
-  requestsPerSecond: number;
-  /** Latency percentiles, in ms. */
-  p50: number;
-  p99: number;
 }
 
 /** Runs the load and resolves with what happened. Never rejects: failures are counted. */

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createFloorServer, KEEP_ALIVE_RESPONSE, RESPONSE } from './net-floor.ts';
-import { visible } from '../testing/wire.ts';
+import { visible } from '../lib/wire.ts';
 
 describe('the node:net floor of npm run bench', () => {
   it('sends the Python loop\'s response byte for byte, then closes', async () => {

@@ -3,7 +3,7 @@
  * port of 127.0.0.1, its port read from the banner every course server prints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { bannerPort } from '../part3.ts';
+import { bannerPort } from '../lib/running-steps.ts';
 
 /**
  * Runs `program` (default: this Node) with `args` plus `--port 0 --host 127.0.0.1`, waits for

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { INSPECTOR, memoryOf, processInfo, processTree } from '../testing/processes.ts';
+import { INSPECTOR, memoryOf, processInfo, processTree } from '../lib/processes.ts';
 
 /** The peaks seen so far. */
 export interface Peaks {

@@ -9,8 +9,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NothingListening } from '../testing/compare.ts';
-import type { Target } from '../testing/wire.ts';
+import { NothingListening } from '../lib/compare.ts';
+import type { Target } from '../lib/wire.ts';
 import { CORPUS, type Level, type ProbeCase } from './corpus.ts';
 import { readResponses, type SeenResponse } from './responses.ts';
 import { describeExpectation, describeSeen, passes, type Ending, type Expectation } from './verdicts.ts';

@@ -3,7 +3,7 @@
  * corpus's order; under each failure what was expected and what came back,
  * and the bytes both ways with CR and LF visible; then a count per level.
  */
-import { visible } from '../testing/wire.ts';
+import { visible } from '../lib/wire.ts';
 import type { CaseResult, ProbeReport } from './run.ts';
 
 /** The title of each section the corpus cites, so a reader need not look it up. */

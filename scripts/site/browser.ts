@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { staticFiles } from '../../part2/apps/static.ts';
-import { startGateway } from '../testing/servers.ts';
+import { startGateway } from '../lib/servers.ts';
 
 /** Where Chromium may be: CHROMIUM_PATH first, then Debian's and other distributions' names. */
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];

@@ -1,6 +1,6 @@
 /**
- * Builds the course site into docs/site/: `npm run docs` (`-- --fix` first
- * rewrites drifted lesson blocks from source).
+ * Builds the course site into docs/site/, for `npm run docs` (scripts/docs.ts; `-- --fix` first
+ * rewrites drifted lesson blocks from source), `npm start` and `npm run screenshots`.
  *
  * Pages: docs/index.md -> index.html, docs/NAME.md -> NAME.html,
  * partN/README.md -> partN/index.html, partN/lessons/NN-x.md -> partN/NN-x.html.
@@ -17,19 +17,16 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { checkLessonsBeside, findLessons, fixLessons, formatProblem, type Edited, type Problem } from './lessons.ts';
-import { courseView } from '../exercises/worktree.ts';
+import { checkLessonsBeside, findLessons, fixLessons, type Edited, type Problem } from './lessons.ts';
+import { courseView } from '../lib/worktree.ts';
 import { createRenderer, escapeHtml, relativeUrl, renderPage, type SiteContext } from './markdown.ts';
 import { renderLayout, type CourseLink, type NavItem } from './layout.ts';
 import { checkCopyableCommands } from './safe-commands.ts';
 import { checkPageOrder, COURSE_PAGES, type PageEntry, type PageKind } from './pages.ts';
 import { isHidden, isTranscriptFolder, renderListing, renderSourceFile, renderTranscripts } from './source.ts';
 import { buildIndex, pageSections, searchScript, sourceSections } from './search.ts';
+import { REPO_ROOT } from '../lib/repo.ts';
 
-/** The repo root: this file lives in scripts/site/. */
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Options of {@link buildSite}. */
 export interface BuildOptions {
@@ -152,7 +149,7 @@ export function buildSite(options: BuildOptions = {}): BuildResult {
   const outDir = resolve(options.outDir ?? join(root, 'docs', 'site'));
   if (root === outDir || !relative(outDir, root).startsWith('..')) throw new Error(`refusing to empty ${outDir}: it holds the repo`);
 
-  // After an exercise, the lessons are checked beside the course as committed (scripts/exercises/worktree.ts).
+  // After an exercise, the lessons are checked beside the course as committed (scripts/lib/worktree.ts).
   const view = courseView(root);
   let fixed: Problem[] = [];
   let checked;
@@ -437,34 +434,4 @@ export function describeBuild(result: BuildResult, root = REPO_ROOT): string {
   const pages = `${result.pages.length} page${result.pages.length === 1 ? '' : 's'}`;
   const sources = `${result.sourcePages} source page${result.sourcePages === 1 ? '' : 's'}`;
   return `Built ${pages} and ${sources} (${result.searchSections} sections searchable) into ${where}/ in ${Math.round(result.ms)} ms`;
-}
-
-function main(): void {
-  let fix = false;
-  try {
-    fix = parseArgs({ args: process.argv.slice(2), options: { fix: { type: 'boolean' } } }).values.fix ?? false;
-  } catch (error) {
-    console.error(`${(error as Error).message}\nUsage: npm run docs [-- --fix]`);
-    process.exit(2);
-  }
-  const result = buildSite({ fix });
-  for (const problem of result.fixed) console.log(`fixed ${problem.message.replace(/ but differs from the source$/, '')}`);
-  if (result.problems.length > 0) {
-    console.error(result.problems.map(formatProblem).join('\n\n'));
-    const fixable = result.problems.filter((p) => p.fixable).length;
-    console.error(
-      `\n${result.problems.length} lesson block${result.problems.length === 1 ? '' : 's'} out of step with the code: the site was not built.` +
-        (fixable ? ` ${fixable} can be rewritten from source with: npm run docs -- --fix` : ''),
-    );
-    process.exit(1);
-  }
-  for (const warning of summarizeWarnings(result.warnings)) console.warn(`warning: ${warning}`);
-  if (result.edited.length > 0) console.log(describeEdited(result.edited));
-  console.log(describeBuild(result));
-  console.log(`Open ${pathToFileURL(join(result.outDir, 'index.html')).href}, or run npm start to serve it on http://localhost:8000`);
-}
-
-// Build only when this file is the program, not when npm start imports it.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main();
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkLesson, checkLessons, checkLessonsBeside, findLessons, fixLessons, formatProblem, matchTranscript, parseInfo, readSource } from './lessons.ts';
-import { courseView } from '../exercises/worktree.ts';
+import { courseView } from '../lib/worktree.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 // A tiny repo of its own: source files, transcripts and lessons made for these tests,

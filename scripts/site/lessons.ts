@@ -16,7 +16,7 @@
  *
  *   ```diff diff=3f..3g
  *     The block equals the unified diff `npm run diff -- 3f 3g` prints
- *     (scripts/site/steps.ts). `--fix` rewrites it.
+ *     (scripts/lib/steps.ts). `--fix` rewrites it.
  *
  *   ```text transcript=part1/transcripts/curl [style=curl]
  *     The block shows golden transcript `curl` of `part1/transcripts/
@@ -29,7 +29,7 @@
  *
  *   ```text bench=docs/bench/bench.json [columns=rate,ratios,latency,failed,memory,cpu]
  *     The block equals the table `npm run bench` prints for those figures
- *     (scripts/measure/bench-figures.ts), the same JSON the chart is drawn
+ *     (scripts/lib/bench-figures.ts), the same JSON the chart is drawn
  *     from; `columns` keeps only those groups of columns, for a page narrower
  *     than a terminal. `--fix` rewrites it, after `npm run bench -- --update`.
  *
@@ -46,12 +46,12 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join, posix } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import { loadTranscripts, type Transcript } from '../testing/transcripts.ts';
-import { stepDiff } from './steps.ts';
-import { visible } from '../testing/wire.ts';
+import { loadTranscripts, type Transcript } from '../lib/transcripts.ts';
+import { stepDiff } from '../lib/steps.ts';
+import { visible } from '../lib/wire.ts';
 import { checkAnchors, fixAnchors } from './anchors.ts';
-import { readText } from './text.ts';
-import { BENCH_COLUMNS, benchTable, readResults, type BenchColumn } from '../measure/bench-figures.ts';
+import { readText } from '../lib/text.ts';
+import { BENCH_COLUMNS, benchTable, readResults, type BenchColumn } from '../lib/bench-figures.ts';
 
 /** One failed check, ready to print. */
 export interface Problem {

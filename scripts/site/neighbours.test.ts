@@ -1,7 +1,7 @@
 /**
  * Neighbours diff to their lesson (issue 20): from 3a to 3i, the code lines
  * each step changes from the one before stay within what that pair's lesson
- * declares (PART3_NEIGHBOURS, scripts/site/steps.ts, a budget with its
+ * declares (PART3_NEIGHBOURS, scripts/lib/steps.ts, a budget with its
  * reason), so a reflow, a moved constant or a fix folded in fails here.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it as vitestIt } from 'vitest';
 import { exercisedIt } from '../testing/exercised.ts';
-import { REPO_ROOT } from '../part3.ts';
+import { REPO_ROOT } from '../lib/repo.ts';
 import { proseWords } from '../testing/prose.ts';
-import { changedCodeLines, PART3_MAX_LINES, PART3_NEIGHBOURS, withoutBanner } from './steps.ts';
+import { changedCodeLines, PART3_MAX_LINES, PART3_NEIGHBOURS, withoutBanner } from '../lib/steps.ts';
 
 // An exercise changes a step on purpose (3.2 3g, 3.3 and 3.4 3i, 3.5 3a): the budgets step aside
 // for it, naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.

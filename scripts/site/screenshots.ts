@@ -1,6 +1,6 @@
 /**
  * Screenshots of every lesson and guide page, to look at before a change to
- * the site lands: `npm run screenshots` (needs Chromium, as the browser test).
+ * the site lands: `npm run screenshots` (scripts/screenshots.ts; needs Chromium, as the browser test).
  *
  * Builds the site into a temporary folder, serves it with the course's own
  * server, and writes PNGs to .build/screenshots/: each page at 1366x768 (a
@@ -14,8 +14,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSite, REPO_ROOT } from './build.ts';
-import { findChromium, launchChromium, measureCodeFit, serveSite } from './browser.ts';
+import { buildSite } from './build.ts';
+import { launchChromium, measureCodeFit, serveSite } from './browser.ts';
 
 const VIEWPORTS = [
   { name: 'laptop', width: 1366, height: 768 },
@@ -30,13 +30,9 @@ const EXTRA_PAGES = [
   { name: 'diagram-zombie', path: 'diagrams/part3-zombie.html' },
 ];
 
-async function main(): Promise<void> {
-  if (!findChromium()) {
-    console.error('No Chromium found (install Debian\'s chromium, or set CHROMIUM_PATH): no screenshots taken.');
-    process.exit(1);
-  }
+/** Takes every screenshot into the folder `shots` (emptied first). Needs Chromium (findChromium). */
+export async function takeScreenshots(shots: string): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), 'site-shots-'));
-  const shots = join(REPO_ROOT, '.build', 'screenshots');
   rmSync(shots, { recursive: true, force: true });
   mkdirSync(shots, { recursive: true });
   const result = buildSite({ outDir, allowDrift: true });
@@ -122,12 +118,9 @@ async function main(): Promise<void> {
     await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
     await page.screenshot({ path: join(shots, 'part3_02-zombies-print-from-dark.png') });
     await page.emulateMedia({ media: 'screen' });
-    console.log(`Screenshots in ${shots}`);
   } finally {
     await browser.close();
     await site.close();
     rmSync(outDir, { recursive: true, force: true });
   }
 }
-
-await main();

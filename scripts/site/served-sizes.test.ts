@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { staticFiles } from '../../part2/apps/static.ts';
-import { startGateway } from '../testing/servers.ts';
-import { exchange, visible } from '../testing/wire.ts';
+import { startGateway } from '../lib/servers.ts';
+import { exchange, visible } from '../lib/wire.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

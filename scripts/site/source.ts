@@ -6,8 +6,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { loadTranscripts } from '../testing/transcripts.ts';
-import { visible } from '../testing/wire.ts';
+import { loadTranscripts } from '../lib/transcripts.ts';
+import { visible } from '../lib/wire.ts';
 import { escapeHtml, highlight, relativeUrl, splitHighlightedLines } from './markdown.ts';
 
 /**

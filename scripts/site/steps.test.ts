@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkLesson, fixLessons } from './lessons.ts';
-import { stepDiff, stepFile } from './steps.ts';
+import { stepDiff, stepFile } from '../lib/steps.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

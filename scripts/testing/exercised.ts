@@ -7,11 +7,11 @@
  * file in `paths` from the committed course, the test is skipped instead,
  * naming them: "exercise 1.1 changed part1/webserver1b.ts". On a clean tree,
  * without git, or for a change no started exercise explains, the failure
- * stands (scripts/exercises/worktree.ts says how a change is attributed).
+ * stands (scripts/lib/worktree.ts says how a change is attributed).
  */
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'vitest';
-import { exerciseChanges, exerciseReason } from '../exercises/worktree.ts';
+import { exerciseChanges, exerciseReason } from '../lib/worktree.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Target } from './wire.ts';
+import type { Target } from '../lib/wire.ts';
 
 /** What the client does once connected. */
 export type HostileKind =

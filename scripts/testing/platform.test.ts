@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { missing, where } from './platform.ts';
-import { pickInspector, ps } from './processes.ts';
+import { pickInspector, ps } from '../lib/processes.ts';
 
 describe('missing: what a platform lacks, named', () => {
   it('names the concept Windows lacks, and nothing on Linux or macOS', () => {

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { INSPECTOR } from './processes.ts';
+import { INSPECTOR } from '../lib/processes.ts';
 
 /** What a test may need beyond sockets and files. */
 export type Concept =
@@ -43,7 +43,7 @@ const ON_WINDOWS: Record<Concept, string> = {
 
 /**
  * Why `concept` is missing here, or undefined where it exists. A process
- * table is missing wherever scripts/testing/processes.ts has no source;
+ * table is missing wherever scripts/lib/processes.ts has no source;
  * symlinks are tried once, since Windows allows them to some users.
  */
 export function missing(concept: Concept, platform: NodeJS.Platform = process.platform): string | undefined {

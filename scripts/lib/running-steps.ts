@@ -1,14 +1,15 @@
 /**
- * Running Part 3's steps from tests: each step is bundled by scripts/part3.ts
- * and started as its own process group, on 127.0.0.1 at a port the kernel
+ * Running the course's servers from tests and commands. A test's step is bundled by
+ * scripts/lib/bundle.ts and started as its own process group, on 127.0.0.1 at a port the kernel
  * picks, with its output collected line by line. stop() kills the whole
- * group: the server and every child it has left.
+ * group: the server and every child it has left. bannerPort reads the port any course server
+ * says it serves on (npm start, npm run bench).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { buildApplication, buildProgram } from '../part3.ts';
+import { buildApplication, buildProgram } from './bundle.ts';
 import type { Target } from './wire.ts';
 
 /** A running step. */
@@ -27,6 +28,21 @@ export interface RunningStep {
   lines(pattern: RegExp, count: number, stream?: 'stdout' | 'stderr', timeoutMs?: number): Promise<RegExpExecArray[]>;
   /** Kills the process group (the server and all its children) and waits until the server has exited. */
   stop(): Promise<void>;
+}
+
+/**
+ * The port in the banner every course server prints on stdout ("Serving HTTP on port 8888 ...").
+ * Resolves with it; rejects with `failure(exit code)` when the process exits first.
+ */
+export function bannerPort(child: ChildProcess, failure: (code: number | null) => Error): Promise<number> {
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const match = /Serving HTTP on port (\d+)/.exec(line);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(failure(code)));
+  });
 }
 
 const builds = new Map<string, Promise<string>>();

@@ -10,12 +10,16 @@
  *
  * Without git (a downloaded archive) nothing differs and nothing is an
  * exercise's: every check runs.
+ *
+ * Shared by `npm run exercise`, `npm run compare`, the site build and the tests (exercised.ts);
+ * the files a reference solution writes are read here too (solutionFiles), and
+ * scripts/exercises/trees.ts applies the solutions.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { solutionFiles } from './trees.ts';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { parsePatch } from 'diff';
 
 /** Runs git in `root`; undefined when git is missing, or `root` is not the top of a git work tree. */
 function git(root: string, args: string[]): Buffer | undefined {
@@ -207,4 +211,50 @@ export function courseView(root: string): CourseView | undefined {
   for (const name of docs) cpSync(join(root, 'docs', name), join(view, 'docs', name));
   restoreCommitted(root, [...changes.keys()], view);
   return { root: view, changes, dispose: () => rmSync(view, { recursive: true, force: true }) };
+}
+
+// Reference solutions, as far as telling which files an exercise touches needs them.
+
+/** The folder holding exercise `id`'s reference solution, in the course at `course`. */
+export function solutionDir(course: string, id: string): string {
+  return join(course, `part${id.split('.')[0]}`, 'exercises', 'solutions', id);
+}
+
+/**
+ * The files exercise `id`'s reference solution writes (relative, `/` separators): what
+ * the exercise touches, for `npm run exercise -- reset ID` and for the checks that step
+ * aside for an exercise (worktree.ts).
+ * @throws Error when the exercise has no solution folder
+ */
+export function solutionFiles(course: string, id: string): string[] {
+  const dir = solutionDir(course, id);
+  if (!existsSync(dir)) throw new Error(`exercise ${id} has no reference solution (${relative(course, dir)})`);
+  const files = new Set<string>();
+  for (const name of readdirSync(dir).filter((name) => name.endsWith('.patch'))) {
+    for (const patch of parsePatch(readFileSync(join(dir, name), 'utf8'))) {
+      files.add((patch.newFileName ?? patch.oldFileName ?? '').replace(/^[ab]\//, ''));
+    }
+  }
+  if (existsSync(join(dir, 'edits.json'))) {
+    for (const edit of JSON.parse(readFileSync(join(dir, 'edits.json'), 'utf8')) as Edit[]) files.add(edit.file);
+  }
+  if (existsSync(join(dir, 'files'))) for (const file of listFiles(join(dir, 'files'))) files.add(file.split(sep).join('/'));
+  return [...files].sort();
+}
+
+/** One edit of edits.json: replace the one match of `find` (a regular expression) in `file`. */
+export interface Edit {
+  file: string;
+  find: string;
+  replace: string;
+  /** Why this is an edit rather than a patch line, for the next maintainer. */
+  why?: string;
+}
+
+/** Every file under `dir`, as paths relative to it. */
+export function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix)).flatMap((name) => {
+    const path = join(prefix, name);
+    return statSync(join(dir, path)).isDirectory() ? listFiles(dir, path) : [path];
+  });
 }

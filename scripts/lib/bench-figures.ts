@@ -6,7 +6,19 @@
  * the lesson's table and chart cannot disagree.
  */
 import { readFileSync } from 'node:fs';
-import type { LoadResult } from './load.ts';
+
+/** What one run of the load generator (scripts/measure/load.ts) measured. */
+export interface LoadResult {
+  /** Requests answered with a status line. */
+  ok: number;
+  /** Requests that failed, by reason: { ECONNRESET: 3, timeout: 1, 'status 500': 2 }. */
+  failed: Record<string, number>;
+  elapsedMs: number;
+  requestsPerSecond: number;
+  /** Latency percentiles, in ms. */
+  p50: number;
+  p99: number;
+}
 
 /** The figures of one model. */
 export interface Figures extends LoadResult {

@@ -12,8 +12,8 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
 import { checkLessonsBeside, fixLessons } from '../site/lessons.ts';
 import { exercised, exercisedReason } from '../testing/exercised.ts';
-import { copyCourse, removeTree, solutionFiles } from './trees.ts';
-import { changedFiles, courseView, exerciseChanges, markStarted, restoreCommitted, startedExercises } from './worktree.ts';
+import { copyCourse, removeTree } from '../exercises/trees.ts';
+import { changedFiles, courseView, exerciseChanges, markStarted, restoreCommitted, solutionFiles, startedExercises } from './worktree.ts';
 
 const SOURCE = ['// #region answer', "export const ANSWER = 'Hello';", '// #endregion', ''].join('\n');
 const LESSON = ['# Part 1', '', '```ts file=part1/answer.ts region=answer', "export const ANSWER = 'Hello';", '```', ''].join('\n');
