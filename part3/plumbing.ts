@@ -16,6 +16,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type ServerOpts, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadApplication } from '../part2/loader.ts';
@@ -314,8 +316,15 @@ export async function main<Table extends Record<string, Option<unknown>>>(
  * serves plain HTTP makes no TLS connection, and Node 20 reads and parses
  * that file of CA certificates at every start-up, before a line of ours
  * runs: where it is set, it doubles what a child costs (part3/NOTES.md).
+ * Plus NODE_COMPILE_CACHE, unless it is set (Node docs, module compile
+ * cache; Node 22.1 on, older Nodes ignore it): the first child stores V8's
+ * compiled code of the step and the application in that folder, and the
+ * next ones read it back instead of compiling again (about a tenth of a
+ * child's CPU on Node 24, part3/lessons/03-gateway.md).
  */
-const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
+const { NODE_EXTRA_CA_CERTS: _certificates, ...inherited } = process.env;
+const COMPILE_CACHE = join(tmpdir(), 'lsbaws-compile-cache');
+const CHILD_ENV = { NODE_COMPILE_CACHE: COMPILE_CACHE, ...inherited };
 
 /**
  * Starts a child process running this program's own file (process.argv[1],
