@@ -16,7 +16,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type ServerOpts, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadApplication } from '../part2/loader.ts';
 import type { ServerOptions } from '../part2/webserver2.ts';
 // Every import of Part 3 from Part 1, in one place.
@@ -172,11 +175,16 @@ export function portAndHost(values: { port?: string; host?: string }): {
   port: number;
   host: string;
 } {
-  const port = Number(values.port ?? DEFAULT_PORT);
+  return { port: portNumber(values.port), host: values.host ?? DEFAULT_HOST };
+}
+
+/** `--port N`: 0 to 65535, DEFAULT_PORT when absent. @throws Error with one line. */
+function portNumber(value: string | undefined): number {
+  const port = Number(value ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--port must be a whole number from 0 to 65535, not '${values.port}'`);
+    throw new Error(`--port must be a whole number from 0 to 65535, not '${value}'`);
   }
-  return { port, host: values.host ?? DEFAULT_HOST };
+  return port;
 }
 
 /** `--NAME SECONDS`: 0 or more, `fallback` when absent. @throws Error naming the option. */
@@ -202,6 +210,64 @@ export function applicationSpec(positionals: string[], step: string): string {
   throw new Error(`Provide a gateway application as module:export (e.g. ${example})`);
 }
 
+/**
+ * One row of a step's option table, `--NAME` (camelCase in the table:
+ * `maxChildren` is `--max-children`): how parseArgs reads it, and what its
+ * value is. A table holds one option a line, so a step that adds an option
+ * adds one line. 3a, 3b and 3i spell their parseArgs out instead.
+ */
+export interface Option<T> {
+  type: 'string' | 'boolean' | 'positional';
+  /** The value from what parseArgs read (undefined: absent). @throws Error naming the option. */
+  value: (given: string | boolean | string[] | undefined, name: string) => T;
+}
+
+/** What a table reads into: `{ port: number, host: string, sleep: number, ... }`. */
+export type OptionValues<Table> = {
+  [Name in keyof Table]: Table[Name] extends Option<infer T> ? T : never;
+};
+
+/** Every step's first two rows: `--port N` (8888), `--host H` (localhost). */
+export const PORT_AND_HOST_ROWS = {
+  port: { type: 'string', value: (given) => portNumber(given as string | undefined) },
+  host: { type: 'string', value: (given) => (given as string | undefined) ?? DEFAULT_HOST },
+} satisfies Record<string, Option<unknown>>;
+
+/** A row `--NAME SECONDS`, 0 or more (see seconds), `fallback` when absent. */
+export function secondsRow(fallback: number): Option<number> {
+  return { type: 'string', value: (given, name) => seconds(given as string, name, fallback) };
+}
+
+/** A row `--NAME N`, a whole number of 1 or more (see count), `fallback` when absent. */
+export function countRow(fallback: number): Option<number> {
+  return { type: 'string', value: (given, name) => count(given as string, name, fallback) };
+}
+
+/** A row `--NAME`, present or not: `--child` (set by the parent), `--quiet`. */
+export const FLAG_ROW: Option<boolean> = { type: 'boolean', value: (given) => given === true };
+
+/** The row of 3h's MODULE:EXPORT, its one positional argument (see applicationSpec). */
+export function applicationRow(step: string): Option<string> {
+  return { type: 'positional', value: (given) => applicationSpec(given as string[], step) };
+}
+
+/** Reads `args` with an option `table`. @throws Error with a one-line message on bad input. */
+export function parseTable<Table extends Record<string, Option<unknown>>>(
+  table: Table,
+  args: string[],
+): OptionValues<Table> {
+  const rows = Object.entries(table).map(([key, row]) => {
+    return { key, row, name: key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`) };
+  });
+  const named = rows.filter(({ row }) => row.type !== 'positional');
+  const options = Object.fromEntries(named.map(({ name, row }) => [name, { type: row.type }]));
+  const allowPositionals = named.length < rows.length;
+  const { values, positionals } = parseArgs({ args, options, allowPositionals } as ParseArgsConfig);
+  const value = ({ name, row }: (typeof rows)[number]) =>
+    row.value(row.type === 'positional' ? positionals : (values[name] as string | boolean), name);
+  return Object.fromEntries(rows.map((entry) => [entry.key, value(entry)])) as OptionValues<Table>;
+}
+
 /** Reads this process's command line with `parse`; on bad input prints its one line and exits 2. */
 export function optionsOrExit<T>(parse: (args: string[]) => T): T {
   try {
@@ -218,19 +284,54 @@ export function isProgram(url: string): boolean {
   return process.argv[1] !== undefined && url === pathToFileURL(process.argv[1]).href;
 }
 
+// #region main
+/**
+ * The main() of a step that forks (3c-3g), run only when `url` (the step's
+ * import.meta.url) is the program, not when a test imports the step. Reads
+ * the command line with the step's option `table` (bad input: one line, exit
+ * 2). A child (`--child`, set by the parent) runs `step.serveChild`; the
+ * parent listens on --host:--port with a queue of `backlog` connections and
+ * runs `step.serveForever` (cannot listen: one line, exit 1).
+ */
+export async function main<Table extends Record<string, Option<unknown>>>(
+  url: string,
+  table: Table,
+  backlog: number,
+  step: {
+    serveForever: (server: Server, options: OptionValues<Table>) => void;
+    serveChild: (options: OptionValues<Table>) => void;
+  },
+): Promise<void> {
+  if (!isProgram(url)) return;
+  const options = optionsOrExit((args) => parseTable(table, args));
+  const { port, host, child } = options as { port: number; host: string; child?: boolean };
+  if (child) return step.serveChild(options);
+  step.serveForever(await listenOrExit(port, host, backlog), options);
+}
+// #endregion
+
 // #region fork-child
 /**
  * The children's environment: ours, less NODE_EXTRA_CA_CERTS. A child that
  * serves plain HTTP makes no TLS connection, and Node 20 reads and parses
  * that file of CA certificates at every start-up, before a line of ours
  * runs: where it is set, it doubles what a child costs (part3/NOTES.md).
+ * Plus NODE_COMPILE_CACHE, unless it is set (Node docs, module compile
+ * cache; Node 22.1 on, older Nodes ignore it): the first child stores V8's
+ * compiled code of the step and the application in that folder, and the
+ * next ones read it back instead of compiling again (about a tenth of a
+ * child's CPU on Node 24, part3/lessons/03-gateway.md).
  */
-const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
+const { NODE_EXTRA_CA_CERTS: _certificates, ...inherited } = process.env;
+const COMPILE_CACHE = join(tmpdir(), 'lsbaws-compile-cache');
+const CHILD_ENV = { NODE_COMPILE_CACHE: COMPILE_CACHE, ...inherited };
 
 /**
  * Starts a child process running this program's own file (process.argv[1],
- * the step) with `--child` and `args`: `--child` plays the part of the
- * original's `if pid == 0`. Through `npm run part3` the file is plain
+ * the step) with `--child` and this program's own arguments: `--child` plays
+ * the part of the original's `if pid == 0`, and the child reads the options
+ * the parent read (--sleep, the application), as a child of fork(2) has them
+ * in the memory it copied. Through `npm run part3` the file is plain
  * JavaScript, bundled by scripts/part3.ts, and the child starts without a
  * loader (`execArgv: []`; by default a child inherits the parent's Node
  * flags); run from its TypeScript source, the child needs tsx's loader too,
@@ -238,8 +339,8 @@ const { NODE_EXTRA_CA_CERTS: _certificates, ...CHILD_ENV } = process.env;
  * processes; EMFILE: too many open files), Node emits 'error' instead of
  * 'spawn': the connection is dropped and the server goes on.
  */
-export function forkChild(args: string[], connection: Socket): ChildProcess {
-  const file = process.argv[1]!;
+export function forkChild(connection: Socket): ChildProcess {
+  const [file, ...args] = process.argv.slice(1) as [string, ...string[]];
   const execArgv = file.endsWith('.ts') ? process.execArgv : [];
   const stdio = ['ignore', 'inherit', 'inherit', 'ipc'] as const;
   const child = fork(file, ['--child', ...args], { execArgv, env: CHILD_ENV, stdio: [...stdio] });

@@ -26,6 +26,8 @@
 import type { Server, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import * as plumbing from './plumbing.ts';
+// The queue of accepted connections: 3a's, unchanged.
+import { acceptQueue } from './webserver3a.ts';
 
 /**
  * The original's listen(5): how many connections the kernel completes and
@@ -47,28 +49,6 @@ export async function serveForever(server: Server, sleepSeconds: number): Promis
     const connection = await accept();
     await handleRequest(connection, sleepSeconds);
   }
-}
-// #endregion
-
-// #region accept-queue
-/**
- * Turns the server's 'connection' events into an accept() to await: each
- * call resolves with the oldest connection not yet served, or waits for the
- * next one. The connections in the queue are paused, so nothing is read from
- * them (and none of them can fail) until handleRequest resumes one.
- */
-export function acceptQueue(server: Server): () => Promise<Socket> {
-  const accepted: Socket[] = [];
-  let waiter: ((connection: Socket) => void) | undefined;
-  server.on('connection', (connection) => {
-    if (waiter) waiter(connection);
-    else accepted.push(connection);
-    waiter = undefined;
-  });
-  return () => {
-    const next = accepted.shift();
-    return next ? Promise.resolve(next) : new Promise((resolve) => (waiter = resolve));
-  };
 }
 // #endregion
 

@@ -33,7 +33,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Server, Socket } from 'node:net';
-import { parseArgs } from 'node:util';
 import * as plumbing from './plumbing.ts';
 // The child's side: 3c's, unchanged.
 import { serveChild } from './webserver3c.ts';
@@ -54,14 +53,14 @@ export const DEFAULT_SLEEP_SECONDS = 0;
  * original's `while True: accept(); fork(); ...`. Node's event loop is the
  * loop; each 'connection' event is one accept().
  */
-export function serveForever(server: Server, sleepSeconds: number): void {
+export function serveForever(server: Server): void {
   // Node would not close a socket that nothing refers to (an open handle lives
   // until it is closed); the original needs this list for that, we only count it.
   const clients: Socket[] = [];
   server.on('connection', (connection) => {
     clients.push(connection);
     plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
-    const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
+    const child = plumbing.forkChild(connection);
     sendConnection(child, connection);
     console.log(clients.length);
   });
@@ -73,7 +72,7 @@ export function serveForever(server: Server, sleepSeconds: number): void {
  * Hands `connection` to `child` (plumbing.ts, passConnection: the descriptor
  * itself, over the IPC channel), then closes the parent's copy.
  */
-function sendConnection(child: ChildProcess, connection: Socket): void {
+export function sendConnection(child: ChildProcess, connection: Socket): void {
   plumbing.passConnection(child, connection);
   // The original's client_connection.close() in the parent, commented out:
   // child.on('message', (message) => message === 'received' && connection.destroy());
@@ -81,34 +80,12 @@ function sendConnection(child: ChildProcess, connection: Socket): void {
 }
 // #endregion
 
-/**
- * Reads the command line; `--child` is set by the parent.
- * @throws Error with a one-line message on bad input.
- */
-export function parseOptions(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...plumbing.PORT_AND_HOST,
-      sleep: { type: 'string' },
-      child: { type: 'boolean', default: false },
-    },
-  });
-  return {
-    ...plumbing.portAndHost(values),
-    sleep: plumbing.seconds(values.sleep, 'sleep', DEFAULT_SLEEP_SECONDS),
-    child: values.child,
-  };
-}
+/** The command line, one option a line; `--child` is set by the parent. */
+export const OPTIONS = {
+  ...plumbing.PORT_AND_HOST_ROWS,
+  sleep: plumbing.secondsRow(DEFAULT_SLEEP_SECONDS),
+  child: plumbing.FLAG_ROW,
+};
 
-// #region main
-async function main(): Promise<void> {
-  const options = plumbing.optionsOrExit(parseOptions);
-  if (options.child) return serveChild(options.sleep);
-  const server = await plumbing.listenOrExit(options.port, options.host, REQUEST_QUEUE_SIZE);
-  serveForever(server, options.sleep);
-}
-// #endregion
-
-// Run the server only when this file is the program, not when a test imports it.
-if (plumbing.isProgram(import.meta.url)) await main();
+// The program (not a test importing this file): a child serves, the parent forks (plumbing.ts).
+await plumbing.main(import.meta.url, OPTIONS, REQUEST_QUEUE_SIZE, { serveForever, serveChild });

@@ -34,7 +34,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Server, Socket } from 'node:net';
-import { parseArgs } from 'node:util';
 import * as plumbing from './plumbing.ts';
 import { sleepSync } from './webserver3b.ts';
 // The child's side: 3c's, unchanged.
@@ -58,11 +57,11 @@ export const DEFAULT_BUSY_SECONDS = 30;
  * original's `while True: accept(); fork(); ...`. Node's event loop is the
  * loop; each 'connection' event is one accept().
  */
-export function serveForever(server: Server, sleepSeconds: number, busySeconds: number): void {
+export function serveForever(server: Server, { busy }: { busy: number }): void {
   server.on('connection', (connection) => {
     plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
-    const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
-    sendConnection(child, connection, busySeconds);
+    const child = plumbing.forkChild(connection);
+    sendConnection(child, connection, busy);
   });
 }
 // #endregion
@@ -84,36 +83,13 @@ function sendConnection(child: ChildProcess, connection: Socket, busySeconds: nu
 }
 // #endregion
 
-/**
- * Reads the command line; `--child` is set by the parent.
- * @throws Error with a one-line message on bad input.
- */
-export function parseOptions(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...plumbing.PORT_AND_HOST,
-      sleep: { type: 'string' },
-      busy: { type: 'string' },
-      child: { type: 'boolean', default: false },
-    },
-  });
-  return {
-    ...plumbing.portAndHost(values),
-    sleep: plumbing.seconds(values.sleep, 'sleep', DEFAULT_SLEEP_SECONDS),
-    busy: plumbing.seconds(values.busy, 'busy', DEFAULT_BUSY_SECONDS),
-    child: values.child,
-  };
-}
+/** The command line, one option a line; `--child` is set by the parent. */
+export const OPTIONS = {
+  ...plumbing.PORT_AND_HOST_ROWS,
+  sleep: plumbing.secondsRow(DEFAULT_SLEEP_SECONDS),
+  busy: plumbing.secondsRow(DEFAULT_BUSY_SECONDS),
+  child: plumbing.FLAG_ROW,
+};
 
-// #region main
-async function main(): Promise<void> {
-  const options = plumbing.optionsOrExit(parseOptions);
-  if (options.child) return serveChild(options.sleep);
-  const server = await plumbing.listenOrExit(options.port, options.host, REQUEST_QUEUE_SIZE);
-  serveForever(server, options.sleep, options.busy);
-}
-// #endregion
-
-// Run the server only when this file is the program, not when a test imports it.
-if (plumbing.isProgram(import.meta.url)) await main();
+// The program (not a test importing this file): a child serves, the parent forks (plumbing.ts).
+await plumbing.main(import.meta.url, OPTIONS, REQUEST_QUEUE_SIZE, { serveForever, serveChild });

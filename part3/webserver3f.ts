@@ -37,11 +37,10 @@
  * Options:  --port N (8888)  --host H (localhost)  --sleep SECONDS (3)
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Server, Socket } from 'node:net';
-import { parseArgs } from 'node:util';
+import type { Server } from 'node:net';
 import * as plumbing from './plumbing.ts';
-// The child's side: 3c's, unchanged.
-import { serveChild } from './webserver3c.ts';
+// The hand-over and the child's side: 3c's, unchanged.
+import { sendConnection, serveChild } from './webserver3c.ts';
 
 /**
  * How many connections the kernel completes and holds for us while we are
@@ -59,7 +58,7 @@ export const DEFAULT_SLEEP_SECONDS = 3;
  * original's `while True: accept(); fork(); ...`. Node's event loop is the
  * loop; each 'connection' event is one accept().
  */
-export function serveForever(server: Server, sleepSeconds: number): void {
+export function serveForever(server: Server): void {
   let alive = 0;
   // #region grim-reaper
   /** The original's grim_reaper: a child has exited, and libuv has reaped it (waitpid). */
@@ -73,7 +72,7 @@ export function serveForever(server: Server, sleepSeconds: number): void {
   server.on('connection', (connection) => {
     plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
     alive += 1; // counted from fork(): if fork fails, 'error' comes instead of 'exit'
-    const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
+    const child = plumbing.forkChild(connection);
     child.once('error', () => (alive -= 1)); // fork failed: no 'exit' will come
     child.once('exit', (code, signal) => grimReaper(child, code, signal));
     sendConnection(child, connection);
@@ -81,48 +80,12 @@ export function serveForever(server: Server, sleepSeconds: number): void {
 }
 // #endregion
 
-// #region send-connection
-/**
- * Hands `connection` to `child` (plumbing.ts, passConnection: the descriptor
- * itself, over the IPC channel), then closes the parent's copy.
- */
-function sendConnection(child: ChildProcess, connection: Socket): void {
-  plumbing.passConnection(child, connection);
-  // The original's client_connection.close() in the parent: as soon as the
-  // child says it has its own copy, or has died without taking it.
-  child.on('message', (message) => message === 'received' && connection.destroy());
-  child.once('exit', () => connection.destroy());
-}
-// #endregion
+/** The command line, one option a line; `--child` is set by the parent. */
+export const OPTIONS = {
+  ...plumbing.PORT_AND_HOST_ROWS,
+  sleep: plumbing.secondsRow(DEFAULT_SLEEP_SECONDS),
+  child: plumbing.FLAG_ROW,
+};
 
-/**
- * Reads the command line; `--child` is set by the parent.
- * @throws Error with a one-line message on bad input.
- */
-export function parseOptions(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...plumbing.PORT_AND_HOST,
-      sleep: { type: 'string' },
-      child: { type: 'boolean', default: false },
-    },
-  });
-  return {
-    ...plumbing.portAndHost(values),
-    sleep: plumbing.seconds(values.sleep, 'sleep', DEFAULT_SLEEP_SECONDS),
-    child: values.child,
-  };
-}
-
-// #region main
-async function main(): Promise<void> {
-  const options = plumbing.optionsOrExit(parseOptions);
-  if (options.child) return serveChild(options.sleep);
-  const server = await plumbing.listenOrExit(options.port, options.host, REQUEST_QUEUE_SIZE);
-  serveForever(server, options.sleep);
-}
-// #endregion
-
-// Run the server only when this file is the program, not when a test imports it.
-if (plumbing.isProgram(import.meta.url)) await main();
+// The program (not a test importing this file): a child serves, the parent forks (plumbing.ts).
+await plumbing.main(import.meta.url, OPTIONS, REQUEST_QUEUE_SIZE, { serveForever, serveChild });

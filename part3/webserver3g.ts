@@ -26,10 +26,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Server, Socket } from 'node:net';
-import { parseArgs } from 'node:util';
 import * as plumbing from './plumbing.ts';
-// The child's side: 3c's, unchanged.
-import { serveChild } from './webserver3c.ts';
+// The hand-over and the child's side: 3c's, unchanged.
+import { sendConnection, serveChild } from './webserver3c.ts';
 
 /**
  * How many connections the kernel completes and holds for us while we are
@@ -61,7 +60,7 @@ export const DEFAULT_MAX_CHILDREN = 32;
  * original's `while True: accept(); fork(); ...`. Node's event loop is the
  * loop; each 'connection' event is one accept().
  */
-export function serveForever(server: Server, sleepSeconds: number, maxChildren: number): void {
+export function serveForever(server: Server, { maxChildren }: { maxChildren: number }): void {
   const waiting: Socket[] = []; // accepted and paused, not yet handed to a child; oldest first
   let alive = 0;
   // #region grim-reaper
@@ -70,7 +69,8 @@ export function serveForever(server: Server, sleepSeconds: number, maxChildren: 
     alive -= 1;
     const how = signal ? `signal ${signal}` : `status ${code}`;
     const counts = `${alive} alive, ${waiting.length} waiting`;
-    console.log(`Child ${child.pid} terminated with ${how} (${counts})`);
+    const print = code === 0 ? console.log : console.error; // a failure on stderr
+    print(`Child ${child.pid} terminated with ${how} (${counts})`);
     forkChildren();
   }
   // #endregion
@@ -90,7 +90,7 @@ export function serveForever(server: Server, sleepSeconds: number, maxChildren: 
 
   function handOver(connection: Socket): void {
     alive += 1; // from fork(), not 'spawn': forkChildren forks several before any 'spawn' comes
-    const child = plumbing.forkChild(['--sleep', String(sleepSeconds)], connection);
+    const child = plumbing.forkChild(connection);
     child.once('error', () => {
       // fork failed: no 'exit' will come. The next connection gets its turn at once.
       alive -= 1;
@@ -102,50 +102,13 @@ export function serveForever(server: Server, sleepSeconds: number, maxChildren: 
 }
 // #endregion
 
-// #region send-connection
-/**
- * Hands `connection` to `child` (plumbing.ts, passConnection: the descriptor
- * itself, over the IPC channel), then closes the parent's copy.
- */
-function sendConnection(child: ChildProcess, connection: Socket): void {
-  plumbing.passConnection(child, connection);
-  // The original's client_connection.close() in the parent: as soon as the
-  // child says it has its own copy, or has died without taking it.
-  child.on('message', (message) => message === 'received' && connection.destroy());
-  child.once('exit', () => connection.destroy());
-}
-// #endregion
+/** The command line, one option a line; `--child` is set by the parent. */
+export const OPTIONS = {
+  ...plumbing.PORT_AND_HOST_ROWS,
+  sleep: plumbing.secondsRow(DEFAULT_SLEEP_SECONDS),
+  maxChildren: plumbing.countRow(DEFAULT_MAX_CHILDREN),
+  child: plumbing.FLAG_ROW,
+};
 
-/**
- * Reads the command line; `--child` is set by the parent.
- * @throws Error with a one-line message on bad input.
- */
-export function parseOptions(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...plumbing.PORT_AND_HOST,
-      sleep: { type: 'string' },
-      'max-children': { type: 'string' },
-      child: { type: 'boolean', default: false },
-    },
-  });
-  return {
-    ...plumbing.portAndHost(values),
-    sleep: plumbing.seconds(values.sleep, 'sleep', DEFAULT_SLEEP_SECONDS),
-    maxChildren: plumbing.count(values['max-children'], 'max-children', DEFAULT_MAX_CHILDREN),
-    child: values.child,
-  };
-}
-
-// #region main
-async function main(): Promise<void> {
-  const options = plumbing.optionsOrExit(parseOptions);
-  if (options.child) return serveChild(options.sleep);
-  const server = await plumbing.listenOrExit(options.port, options.host, REQUEST_QUEUE_SIZE);
-  serveForever(server, options.sleep, options.maxChildren);
-}
-// #endregion
-
-// Run the server only when this file is the program, not when a test imports it.
-if (plumbing.isProgram(import.meta.url)) await main();
+// The program (not a test importing this file): a child serves, the parent forks (plumbing.ts).
+await plumbing.main(import.meta.url, OPTIONS, REQUEST_QUEUE_SIZE, { serveForever, serveChild });

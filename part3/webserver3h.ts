@@ -8,9 +8,9 @@
  * named on the command line (MODULE:EXPORT, as Part 2 takes it), instead of
  * the fixed Hello, World. environ says wsgi.multiprocess: true, because other
  * processes run the same application at the same time (PEP 3333). The
- * parent loads the application once too, only to fail at once on a typo.
- * The reaper now speaks only of children that did not exit cleanly, and
- * --quiet silences the request log (for load tests).
+ * parent loads the application once too, only to fail at once on a typo;
+ * otherwise it is 3g's parent, imported unchanged. --quiet silences the
+ * request log (for load tests).
  *
  * Unlike a child of fork(2), each Node child imports the application again,
  * before it asks for its connection: part of what a child costs (NOTES.md).
@@ -21,76 +21,12 @@
  * Options:  --port N (8888)  --host H (localhost)  --quiet  --max-children N (32)
  *           LSBAWS_FIXED_DATE=2019-07-15T05:54:48Z fixes the Date header (tests)
  */
-import type { ChildProcess } from 'node:child_process';
-import type { Server, Socket } from 'node:net';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import { loadApplication } from '../part2/loader.ts';
 import { handleOneRequest, type ServerOptions } from '../part2/webserver2.ts';
 import * as plumbing from './plumbing.ts';
-// The listen backlog and the limit on children: 3g's, for the same reasons.
-import { DEFAULT_MAX_CHILDREN, REQUEST_QUEUE_SIZE } from './webserver3g.ts';
-
-// #region serve-forever
-/**
- * Accepts connections for ever, and forks a child to serve each one: the
- * original's `while True: accept(); fork(); ...`. Node's event loop is the
- * loop; each 'connection' event is one accept().
- */
-export function serveForever(server: Server, childArgs: string[], maxChildren: number): void {
-  const waiting: Socket[] = []; // accepted and paused, not yet handed to a child; oldest first
-  let alive = 0;
-  // #region grim-reaper
-  /** The original's grim_reaper: a child has exited, and libuv has reaped it (waitpid). */
-  function grimReaper(child: ChildProcess, code: number | null, signal: string | null): void {
-    alive -= 1;
-    const how = signal ? `signal ${signal}` : `status ${code}`;
-    const counts = `${alive} alive, ${waiting.length} waiting`;
-    if (code !== 0) console.error(`Child ${child.pid} terminated with ${how} (${counts})`);
-    forkChildren();
-  }
-  // #endregion
-
-  server.on('connection', (connection) => {
-    plumbing.dropOnError(connection); // the parent never reads or writes it, but it has one
-    waiting.push(connection);
-    forkChildren();
-  });
-
-  // #region fork-children
-  /** Hands waiting connections to new children, oldest first, while fewer than maxChildren live. */
-  function forkChildren(): void {
-    while (alive < maxChildren && waiting.length > 0) handOver(waiting.shift()!);
-  }
-  // #endregion
-
-  function handOver(connection: Socket): void {
-    alive += 1; // from fork(), not 'spawn': forkChildren forks several before any 'spawn' comes
-    const child = plumbing.forkChild(childArgs, connection);
-    child.once('error', () => {
-      // fork failed: no 'exit' will come. The next connection gets its turn at once.
-      alive -= 1;
-      forkChildren();
-    });
-    child.once('exit', (code, signal) => grimReaper(child, code, signal));
-    sendConnection(child, connection);
-  }
-}
-// #endregion
-
-// #region send-connection
-/**
- * Hands `connection` to `child` (plumbing.ts, passConnection: the descriptor
- * itself, over the IPC channel), then closes the parent's copy.
- */
-function sendConnection(child: ChildProcess, connection: Socket): void {
-  plumbing.passConnection(child, connection);
-  // The original's client_connection.close() in the parent: as soon as the
-  // child says it has its own copy, or has died without taking it.
-  child.on('message', (message) => message === 'received' && connection.destroy());
-  child.once('exit', () => connection.destroy());
-}
-// #endregion
+// The parent (the listen backlog, the limit on children, the reaper): 3g's, unchanged.
+import { DEFAULT_MAX_CHILDREN, REQUEST_QUEUE_SIZE, serveForever } from './webserver3g.ts';
 
 // #region serve-child
 /**
@@ -118,40 +54,25 @@ export function serveChild(spec: string, options: ServerOptions): void {
 }
 // #endregion
 
-/**
- * Reads the command line; `--child` is set by the parent.
- * @throws Error with a one-line message on bad input.
- */
-export function parseOptions(args: string[]) {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...plumbing.PORT_AND_HOST,
-      quiet: { type: 'boolean', default: false },
-      'max-children': { type: 'string' },
-      child: { type: 'boolean', default: false },
-    },
-  });
-  return {
-    ...plumbing.portAndHost(values),
-    spec: plumbing.applicationSpec(positionals, '3h'),
-    quiet: values.quiet,
-    maxChildren: plumbing.count(values['max-children'], 'max-children', DEFAULT_MAX_CHILDREN),
-    child: values.child,
-  };
-}
+/** The command line, one option a line; `--child` is set by the parent. */
+export const OPTIONS = {
+  ...plumbing.PORT_AND_HOST_ROWS,
+  spec: plumbing.applicationRow('3h'),
+  quiet: plumbing.FLAG_ROW,
+  maxChildren: plumbing.countRow(DEFAULT_MAX_CHILDREN),
+  child: plumbing.FLAG_ROW,
+};
 
 // #region main
 async function main(): Promise<void> {
-  const options = plumbing.optionsOrExit(parseOptions);
+  const options = plumbing.optionsOrExit((args) => plumbing.parseTable(OPTIONS, args));
   const { spec, host, quiet } = options;
   if (options.child) return serveChild(spec, plumbing.gatewayOptions(host, quiet));
   await plumbing.loadOrExit(spec); // once, to fail here on a typo rather than in every child
   // noDelay: as Part 2's server, no Nagle delay for a small body after the head.
   const listening = { noDelay: true, name: 'GatewayServer' };
   const server = await plumbing.listenOrExit(options.port, host, REQUEST_QUEUE_SIZE, listening);
-  serveForever(server, [spec, '--host', host, ...(quiet ? ['--quiet'] : [])], options.maxChildren);
+  serveForever(server, options);
 }
 // #endregion
 
