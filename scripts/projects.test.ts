@@ -66,6 +66,12 @@ describe('every test file runs somewhere', () => {
     const run = new Set(Object.values(byScript).flat());
     const unrun = [...new Set(listed.map(([, project]) => project))].filter((project) => !run.has(project));
     expect(unrun, 'vitest projects no npm script runs').toEqual([]);
+    // A browser test or a stress test moved away from the path its project names would fall into
+    // course's globs and run in npm test: each project must still hold its own files.
+    const holding = (project: string) => listed.filter(([, name]) => name === project).map(([file]) => file);
+    expect(holding('site').sort()).toEqual(['scripts/class/browser.test.ts', 'scripts/site/browser.test.ts']);
+    expect(holding('stress').every((file) => file.endsWith('.stress.test.ts'))).toBe(true);
+    expect(holding('stress').length).toBeGreaterThan(0);
     const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').split('\n').map((line) => line.trim());
     expect(ci).toEqual(expect.arrayContaining(['npm test', 'npm run test:site', 'npm run test:stress']));
   });
