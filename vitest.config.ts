@@ -17,11 +17,12 @@ export default defineConfig({
     // 58 s with timing tests starting to miss (2 cores, idle).
     maxWorkers: 3,
     projects: [
-      // Worker threads that keep the modules they have loaded from one test file to the next:
-      // measured on 33 of its files (2 cores, loaded), 18.5 s of CPU where a fresh process per
-      // file took 37.4 s. A test file must therefore leave no state behind it (a server left
-      // listening, a spy not restored, a changed process.env): each cleans up in afterEach/afterAll.
-      { test: { name: 'course', include: ['part*/**/*.test.ts', 'scripts/**/*.test.ts'], exclude: [...BROWSER_TESTS, STRESS_TESTS], pool: 'threads', isolate: false, ...timeouts } },
+      // Workers that keep the modules they have loaded from one test file to the next (isolate
+      // false): the whole project took about 100 s of CPU where a fresh process per file took
+      // about 160 s (2 cores, loaded). A test file must therefore leave no state behind it (a
+      // server left listening, a spy not restored, a changed process.env). Processes, not
+      // threads: a bundle's temporary file is named by process.pid (scripts/part3.ts bundle()).
+      { test: { name: 'course', include: ['part*/**/*.test.ts', 'scripts/**/*.test.ts'], exclude: [...BROWSER_TESTS, STRESS_TESTS], pool: 'forks', isolate: false, ...timeouts } },
       // The course site in Chromium (axe on every page, light and dark, at two widths) and the
       // class's live page: minutes of CPU, so `npm run test:site`, not `npm test`; .ci/run runs both.
       { test: { name: 'site', include: BROWSER_TESTS, ...timeouts } },
