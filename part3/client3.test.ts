@@ -68,8 +68,9 @@ describe('client3: the load client', () => {
     ]);
   });
 
-  it('2 client processes x 30 connections against 3g: every response comes back and ends', async () => {
-    server = await startStep('3g');
+  // The same 60 against 3g, a Node child per connection, is client3.stress.test.ts's (npm run test:stress).
+  it('2 client processes x 30 connections against 3a: every response comes back and ends', async () => {
+    server = await startStep('3a');
     // One exchange timed first: client3's --timeout is 60 of them one after another, twice over.
     const warmUp = await timed(() =>
       exchange(server!.target, [Buffer.from('GET /warm-up HTTP/1.1\r\nHost: localhost\r\n\r\n')]),
