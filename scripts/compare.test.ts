@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from '../part1/webserver1b.ts';
 import { app as hello, sized } from '../part2/apps/hello.ts';
-import { byteDiff, compareTwo, compareWithTranscripts, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './lib/compare.ts';
+import { byteDiff, compareTwo, compareWithTranscripts, describeEarlyClose, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './lib/compare.ts';
 import { startGateway } from './lib/servers.ts';
 import { runNode } from './lib/running-steps.ts';
 import { loadTranscripts } from './lib/transcripts.ts';
@@ -63,6 +63,18 @@ describe('compare --part 2b: several exchanges on one connection', () => {
       ['pipeline', `the server closed the connection after 1 of 3 responses, where it should have kept it open: ${rule}`],
       ['http10-keep-alive', `the server closed the connection after 1 of 2 responses, where it should have kept it open: ${rule10}`],
     ]);
+  });
+
+  it('gives a reset after the first response the same reason as a FIN: the server closed', () => {
+    const two = persistent.find((t) => t.name === 'two-in-a-row')!;
+    const first = two.parts[0]!.responseBytes;
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const reason = 'the server closed the connection after 1 of 2 responses, where it should have kept it open';
+    for (const ending of [{ ending: 'end' as const }, { ending: 'error' as const, error: reset }]) {
+      expect(describeEarlyClose({ bytes: first, connected: true, ...ending }, two)).toMatch(reason);
+    }
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(describeEarlyClose({ bytes: Buffer.alloc(0), connected: false, ending: 'error', error: refused }, two)).toBeUndefined();
   });
 
   it('masks the fields of every response on the connection', () => {

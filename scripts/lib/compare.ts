@@ -201,7 +201,11 @@ function countResponses(bytes: Buffer): number {
  * transcript sends on it: it should have kept the connection open (RFC 9112 §9.3).
  */
 export function describeEarlyClose(result: Replayed, transcript: Transcript): string | undefined {
-  if (result.ending !== 'end') return undefined;
+  // A reset while we still send the next request ends the connection as surely as a FIN: the
+  // server closed it, and its kernel answered our late bytes with RST (RFC 9112 §9.6). Which of
+  // the two a client sees depends on timing, so both get the same reason.
+  const reset = result.ending === 'error' && ['ECONNRESET', 'EPIPE'].includes(result.error?.code ?? '');
+  if (result.ending !== 'end' && !reset) return undefined;
   const expected = countResponses(transcript.responseBytes);
   const answered = countResponses(result.bytes);
   if (expected < 2 || answered >= expected) return undefined;
