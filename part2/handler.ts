@@ -1,7 +1,9 @@
 /**
  * The response side of one request, as wsgiref's handlers.py is beside its
- * simple_server.py: a ResponseHandler object holds what startResponse stored
- * and sends the head and body; sendError answers a refused request; and
+ * simple_server.py: runApplication calls the application and finishResponse
+ * sends its body (BaseHandler.run, finish_response); a ResponseHandler object
+ * holds what startResponse stored and sends the head and body; sendError
+ * answers a refused request; and
  * closeConnection ends the connection without losing the response (RFC 9112
  * §9.6). webserver2.ts makes one ResponseHandler per request and closes after
  * it; webserver2b.ts asks for a persistent connection (RFC 9112 §9.3), and the
@@ -10,11 +12,14 @@
  */
 import type { Socket } from 'node:net';
 import {
+  checkBody,
   checkChunk,
   checkHeaders,
   checkStatus,
   InterfaceError,
+  type Application,
   type Body,
+  type Environ,
   type Headers,
   type StartResponse,
   type Write,
@@ -73,6 +78,71 @@ export interface HandlerSettings {
   sendTimeoutMs?: number | undefined;
 }
 
+// #region run-application
+/**
+ * Calls the application and sends its response (PEP 3333 "The Server/Gateway
+ * Side"). If it fails, the client gets a 500, or a reset once the head is out.
+ * Whatever happens, the body's close() is called.
+ */
+export async function runApplication(
+  app: Application,
+  environ: Environ,
+  handler: ResponseHandler,
+): Promise<void> {
+  let body: Body | undefined;
+  try {
+    body = app(environ, handler.startResponse);
+    await finishResponse(handler, body);
+  } catch (error) {
+    handleError(handler, error);
+  } finally {
+    closeBody(body, handler.settings.errors);
+  }
+}
+// #endregion
+
+// #region finish-response
+/**
+ * Sends the body, as webserver2.py's finish_response: the head goes out with
+ * the first non-empty chunk (or at the end, for an empty body), then close, or
+ * on a persistent connection the end of the response.
+ * @throws InterfaceError when the body breaks PEP 3333; whatever iterating it throws.
+ */
+export async function finishResponse(handler: ResponseHandler, body: unknown): Promise<void> {
+  checkBody(body);
+  // Most applications return an array. Walked with `for await`, each chunk costs promises and
+  // turns of the microtask queue (node --cpu-prof shows them): an array is walked directly.
+  const chunks = Array.isArray(body) ? (body as unknown[]) : undefined;
+  for (const chunk of chunks ?? []) {
+    const full = sendChunk(handler, chunk);
+    if (full) await full;
+  }
+  if (!chunks) {
+    for await (const chunk of body) {
+      const full = sendChunk(handler, chunk);
+      if (full) await full;
+      if (handler.connection.destroyed) break; // the client left: stop asking the app for more
+    }
+  }
+  if (handler.status === undefined) {
+    throw new InterfaceError('PEP 3333: the application returned without calling start_response');
+  }
+  handler.close();
+}
+
+/** Sends one chunk of the body; a promise when we must wait for 'drain'. */
+function sendChunk(handler: ResponseHandler, chunk: unknown): Promise<void> | undefined {
+  checkChunk(chunk);
+  if (chunk.length === 0) return undefined; // PEP 3333: an empty chunk must not send the headers
+  if (handler.status === undefined) {
+    throw new InterfaceError(
+      'PEP 3333: the application yielded body bytes before calling start_response',
+    );
+  }
+  return handler.send(chunk);
+}
+// #endregion
+
 // #region response-handler
 /**
  * The response side of one request, as wsgiref's BaseHandler: startResponse
@@ -90,18 +160,23 @@ export class ResponseHandler {
   private chunked = false; // the body goes out as chunks (RFC 9112 §7.1)
   private unsent = -1; // body bytes the Content-Length still owes; -1 without one
   private bodyLog = ''; // the start of the body, for the `> ` log
-  clientStillSending = false; // bytes came after the request: close() must linger
+  private clientStillSending: boolean; // bytes came after the request: close() must linger
   private closeRequested = false; // the application asked for the close (requestClose)
   private readonly isHead: boolean;
 
+  /**
+   * `persistent`: leave the connection open after the response if it can be framed (webserver2b).
+   * `clientStillSending`: bytes came after the request already (pipelined, or not HTTP at all).
+   */
   constructor(
     readonly connection: Socket,
     readonly request: Request,
     readonly settings: HandlerSettings,
-    persistent = false,
+    { persistent = false, clientStillSending = false } = {},
   ) {
     this.isHead = request.method === 'HEAD'; // RFC 9110 §9.3.2: same headers, no body
     this.keepAlive = persistent;
+    this.clientStillSending = clientStillSending;
     // What the client sends after its request is read and dropped; close() needs to know.
     // A persistent connection's server reads on: what follows is the next request.
     if (!persistent) connection.on('data', () => (this.clientStillSending = true));

@@ -26,7 +26,7 @@ import type { Server, Socket } from 'node:net';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { loadApplication } from '../part2/loader.ts';
-import { handleOneRequest, type ServerOptions } from '../part2/webserver2.ts';
+import { handleOneRequest } from '../part2/webserver2.ts';
 import * as plumbing from './plumbing.ts';
 // The listen backlog and the limit on children: 3g's, for the same reasons.
 import { DEFAULT_MAX_CHILDREN, REQUEST_QUEUE_SIZE } from './webserver3g.ts';
@@ -98,7 +98,7 @@ function sendConnection(child: ChildProcess, connection: Socket): void {
  * connection the parent sends, serve it with Part 2's handleOneRequest and
  * the application `spec` names, exit (os._exit(0)).
  */
-export function serveChild(spec: string, options: ServerOptions): void {
+export function serveChild(spec: string, options: plumbing.ServerOptions): void {
   // The parent has loaded it already: a failure here means the module changed since.
   const app = loadApplication(spec).catch((error: Error) => {
     console.error(error.message);
