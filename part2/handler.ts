@@ -114,13 +114,11 @@ export async function finishResponse(handler: ResponseHandler, body: unknown): P
   // turns of the microtask queue (node --cpu-prof shows them): an array is walked directly.
   const chunks = Array.isArray(body) ? (body as unknown[]) : undefined;
   for (const chunk of chunks ?? []) {
-    const full = sendChunk(handler, chunk);
-    if (full) await full;
+    if (!sendChunk(handler, chunk)) await handler.drain();
   }
   if (!chunks) {
     for await (const chunk of body) {
-      const full = sendChunk(handler, chunk);
-      if (full) await full;
+      if (!sendChunk(handler, chunk)) await handler.drain();
       if (handler.connection.destroyed) break; // the client left: stop asking the app for more
     }
   }
@@ -130,10 +128,10 @@ export async function finishResponse(handler: ResponseHandler, body: unknown): P
   handler.close();
 }
 
-/** Sends one chunk of the body; a promise when we must wait for 'drain'. */
-function sendChunk(handler: ResponseHandler, chunk: unknown): Promise<void> | undefined {
+/** Sends one chunk of the body; false when we must wait for the handler's drain(). */
+function sendChunk(handler: ResponseHandler, chunk: unknown): boolean {
   checkChunk(chunk);
-  if (chunk.length === 0) return undefined; // PEP 3333: an empty chunk must not send the headers
+  if (chunk.length === 0) return true; // PEP 3333: an empty chunk must not send the headers
   if (handler.status === undefined) {
     throw new InterfaceError(
       'PEP 3333: the application yielded body bytes before calling start_response',
@@ -155,8 +153,7 @@ export class ResponseHandler {
   status: string | undefined;
   headers: Headers = [];
   headersSent = false;
-  /** Whether the connection stays open after this response; sendHead settles it. */
-  keepAlive: boolean;
+  private keepAlive: boolean; // the connection stays open after this response; the framing settles it
   private chunked = false; // the body goes out as chunks (RFC 9112 §7.1)
   private unsent = -1; // body bytes the Content-Length still owes; -1 without one
   private bodyLog = ''; // the start of the body, for the `> ` log
@@ -206,32 +203,39 @@ export class ResponseHandler {
     if (this.status === undefined) {
       throw new InterfaceError('PEP 3333 write(): called before start_response');
     }
-    if (data.length > 0) void this.send(data);
+    // write() cannot wait (PEP 3333 makes it a plain call), but a client that stops reading is
+    // still reset after SEND_TIMEOUT_MS: drain() arms that.
+    if (data.length > 0 && !this.send(data)) void this.drain();
   };
   // #endregion
 
   // #region handler-send
-  /** Sends a chunk, the head first; returns a promise only when we must wait for 'drain'. */
-  send(chunk: Uint8Array): Promise<void> | undefined {
-    if (this.connection.destroyed) return undefined;
+  /**
+   * Sends a chunk of the body, the head first (in one write with it).
+   * @returns false when the kernel's send buffer is full: wait for {@link drain} before more.
+   */
+  send(chunk: Uint8Array): boolean {
+    if (this.connection.destroyed) return true; // nobody to send to, nothing to wait for
     if (this.settings.log && !this.isHead && this.bodyLog.length < 1024) {
       this.bodyLog += Buffer.from(chunk).toString('utf8');
     }
-    const body = this.isHead ? undefined : chunk;
-    const flushed = this.headersSent
-      ? !body || this.connection.write(this.encode(body))
-      : this.sendHead(body);
-    // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client
-    // leaving).
-    return flushed ? undefined : waitForDrain(this.connection, this.settings.sendTimeoutMs);
+    const body = this.isHead ? undefined : chunk; // RFC 9110 §9.3.2: HEAD gets the head only
+    if (!this.headersSent) return this.sendHead(body);
+    return !body || this.connection.write(this.encode(body));
+  }
+
+  /** Backpressure: resolves on 'drain' (or the client leaving); SEND_TIMEOUT_MS, then a reset. */
+  drain(): Promise<void> {
+    return waitForDrain(this.connection, this.settings.sendTimeoutMs);
   }
 
   /**
-   * Sends the status line and headers, with the first body chunk: one write, one TCP segment.
-   * `empty`: the body is known to be empty (close() sends the head).
+   * Sends the status line and headers, framed, with the first body chunk: one write, one TCP
+   * segment. Without one, the head alone: the body is empty, or a HEAD response has none.
    */
-  sendHead(first?: Uint8Array, empty = false): boolean {
-    const connection = this.keepAlive ? this.framing(empty) : 'close';
+  private sendHead(first: Uint8Array | undefined): boolean {
+    this.applyFraming(this.decideFraming(first));
+    const connection = this.connectionField();
     const head = responseHead(this.status!, this.headers, serverFields(this.settings), connection);
     logLines(this.settings.log, '> ', head);
     this.headersSent = true;
@@ -253,15 +257,14 @@ export class ResponseHandler {
   }
 
   /**
-   * Ends the response: the head if the body was empty; then on a persistent connection the last
-   * chunk when chunked, else FIN and close.
+   * Ends the response (wsgiref's finish_content, then close): the head if the body was empty,
+   * the last chunk when chunked; then FIN and close, unless the connection persists.
    */
   close(): void {
-    if (!this.headersSent) this.sendHead(undefined, true);
+    if (!this.headersSent) this.sendHead(undefined);
     if (this.bodyLog) logLines(this.settings.log, '> ', this.bodyLog);
-    if (this.keepAlive && this.unsent > 0) this.keepAlive = false; // the body fell short
-    if (this.keepAlive && this.chunked) this.connection.write(LAST_CHUNK);
-    if (this.keepAlive && !this.closeRequested) return;
+    if (this.chunked) this.connection.write(LAST_CHUNK);
+    if (this.persists()) return;
     // After an application's close, the next pipelined request may be arriving: linger.
     const linger = this.clientStillSending || this.closeRequested;
     closeConnection(this.connection, linger, { sendTimeoutMs: this.settings.sendTimeoutMs });
@@ -275,36 +278,56 @@ export class ResponseHandler {
     this.closeRequested = true;
     if (!this.headersSent) this.keepAlive = false;
   }
+
+  /** Whether the connection stays open for the next request, once this response is out. */
+  private persists(): boolean {
+    // A body shorter than its Content-Length: the client waits for the rest, so only the close
+    // can tell it (RFC 9112 §6.3); and the close the application asked for.
+    return this.keepAlive && this.unsent <= 0 && !this.closeRequested;
+  }
   // #endregion
 
   // #region framing
   /**
-   * How a response on a persistent connection says where its body ends (RFC 9112 §6.3), and
-   * the Connection field that goes with it: Content-Length as the application gave it; else
-   * chunked on HTTP/1.1; else (HTTP/1.0) only the close can end it, so the connection closes.
+   * How this response says where its body ends (RFC 9112 §6.3), decided as its head goes out:
+   * the application's Content-Length (a number: the bytes it promises); none needed; an empty
+   * body's Content-Length: 0; chunks on HTTP/1.1; else only the close can end it (HTTP/1.0, or
+   * a connection that closes anyway). Decides; changes nothing.
    */
-  private framing(empty: boolean): string | undefined {
-    const http10 = this.request.version === 'HTTP/1.0';
-    const code = Number(this.status!.slice(0, 3));
+  private decideFraming(first: Uint8Array | undefined): Framing {
+    if (!this.keepAlive) return 'close';
     const length = this.headers.find(([name]) => name.toLowerCase() === 'content-length');
-    if (length) this.unsent = this.isHead ? 0 : Number(length[1]);
+    if (length) return this.isHead ? 0 : Number(length[1]);
     // §6.3 items 1-2: HEAD, 1xx, 204 and 304 responses have no body, so nothing to frame.
-    const bodiless = this.isHead || code < 200 || code === 204 || code === 304;
-    if (!length && !bodiless && empty) {
-      this.headers.push(['Content-Length', '0']); // known at close: an empty body
-    } else if (!length && !bodiless && !http10) {
-      this.headers.push(['Transfer-Encoding', 'chunked']); // §7.1
-      this.chunked = true;
-    } else if (!length && !bodiless) {
-      this.keepAlive = false; // §6.3 item 8: an HTTP/1.0 body without a length ends at the close
-      return 'close';
-    }
-    return http10 ? 'keep-alive' : undefined; // §9.3: 1.1 persists by default; 1.0 must be told
+    const code = Number(this.status!.slice(0, 3));
+    if (this.isHead || code < 200 || code === 204 || code === 304) return 'bodiless';
+    if (!first) return 'empty'; // known at close: an empty body
+    return this.request.version === 'HTTP/1.0' ? 'close' : 'chunked'; // §6.3 item 8; §7.1
+  }
+
+  /** Acts on the framing: the field it needs, and what encode() and close() keep count of. */
+  private applyFraming(framing: Framing): void {
+    if (typeof framing === 'number') this.unsent = framing;
+    else if (framing === 'empty') this.headers.push(['Content-Length', '0']);
+    else if (framing === 'chunked') this.headers.push(['Transfer-Encoding', 'chunked']);
+    this.chunked = framing === 'chunked';
+    if (framing === 'close') this.keepAlive = false;
+  }
+
+  /** The Connection field's value: §9.3: 1.1 persists by default; 1.0 must be told. */
+  private connectionField(): string | undefined {
+    if (!this.keepAlive) return 'close';
+    return this.request.version === 'HTTP/1.0' ? 'keep-alive' : undefined;
   }
   // #endregion
 }
 
-/** Until 'drain' (or the close); after `timeoutMs` (SEND_TIMEOUT_MS) the client is reset. */
+/**
+ * How a response's end is found (RFC 9112 §6.3): a number, its Content-Length; `bodiless`, it
+ * has no body (HEAD, 1xx, 204, 304); `empty`, Content-Length: 0 added; `chunked`; `close`.
+ */
+type Framing = number | 'bodiless' | 'empty' | 'chunked' | 'close';
+
 /**
  * `headers` without an application's `Connection: close`, or `headers` itself if it has none.
  * PEP 3333 forbids an application hop-by-hop fields (checkHeaders), but node:http lets a handler
@@ -320,6 +343,7 @@ function withoutConnectionClose(headers: Headers): Headers {
   return headers.some(isClose) ? headers.filter((field) => !isClose(field)) : headers;
 }
 
+/** Until 'drain' (or the close); after `timeoutMs` (SEND_TIMEOUT_MS) the client is reset. */
 function waitForDrain(connection: Socket, timeoutMs = SEND_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => connection.destroy(), timeoutMs); // 'close' follows
