@@ -153,7 +153,7 @@ export class ResponseHandler {
   status: string | undefined;
   headers: Headers = [];
   headersSent = false;
-  private keepAlive: boolean; // the connection stays open after this response; the framing settles it
+  private keepAlive: boolean; // the connection stays open after this response; framing decides
   private chunked = false; // the body goes out as chunks (RFC 9112 §7.1)
   private unsent = -1; // body bytes the Content-Length still owes; -1 without one
   private bodyLog = ''; // the start of the body, for the `> ` log

@@ -629,7 +629,7 @@ describe('request target helpers', () => {
 });
 
 describe('a failure of the server itself ends one connection, never the server', () => {
-  it('a bug outside the application (here the log throws) closes that connection; the next is served', async () => {
+  it("a bug in the server's own path closes that connection; the next is served", async () => {
     let broken = true;
     const log = () => {
       if (!broken) return;

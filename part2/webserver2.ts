@@ -19,16 +19,8 @@ import { getEnviron } from './environ.ts';
 import { logLines, ResponseHandler, runApplication, sendError, withDefaults } from './handler.ts';
 import { RequestDeadline, RequestDecoder } from './decoder.ts';
 import { CONTINUE, HttpError, type Request } from './http.ts';
-import {
-  guardConnection,
-  listenForConnections,
-  main,
-  MAX_BODY_BYTES,
-  MAX_HEAD_BYTES,
-  REQUEST_TIMEOUT_MS,
-  type ServerOptions,
-  type Settings,
-} from './server.ts';
+import { guardConnection, listenForConnections, main, type ServerOptions } from './server.ts';
+import { MAX_BODY_BYTES, MAX_HEAD_BYTES, REQUEST_TIMEOUT_MS, type Settings } from './server.ts';
 
 // #region make-server
 /**

@@ -29,16 +29,8 @@ import {
 } from './handler.ts';
 import { RequestDeadline, RequestDecoder } from './decoder.ts';
 import { CONTINUE, HttpError, stripOws, type Limits, type Request } from './http.ts';
-import {
-  guardConnection,
-  listenForConnections,
-  main,
-  MAX_BODY_BYTES,
-  MAX_HEAD_BYTES,
-  REQUEST_TIMEOUT_MS,
-  type ServerOptions,
-  type Settings,
-} from './server.ts';
+import { guardConnection, listenForConnections, main, type ServerOptions } from './server.ts';
+import { MAX_BODY_BYTES, MAX_HEAD_BYTES, REQUEST_TIMEOUT_MS, type Settings } from './server.ts';
 
 // #region limits
 /**
