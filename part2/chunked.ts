@@ -6,11 +6,10 @@
  *
  *     5\r\nhello\r\n6;note=ignored\r\n world\r\n0\r\nX-Trailer: dropped\r\n\r\n
  *
- * Tested with plain bytes in http.test.ts; http.ts's RequestDecoder feeds it.
+ * Tested with plain bytes in http.test.ts; decoder.ts's RequestDecoder feeds it.
  */
 import type { Headers } from './gateway.ts';
-import { HttpError } from './http-error.ts';
-import { parseField, stripOws, TOKEN } from './http.ts';
+import { HttpError, parseField, stripOws, TOKEN } from './http.ts';
 
 /**
  * The codings a request's Transfer-Encoding fields list, lower case, in order; empty list

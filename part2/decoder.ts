@@ -5,10 +5,10 @@
  */
 import { ChunkedDecoder, isChunked } from './chunked.ts';
 import type { Headers } from './gateway.ts';
-import { HttpError } from './http-error.ts';
 import {
   bodyLength,
   expectsContinue,
+  HttpError,
   parseRequest,
   type Limits,
   type Request,

@@ -1,7 +1,9 @@
 /**
  * The response side of one request, as wsgiref's handlers.py is beside its
- * simple_server.py: a ResponseHandler object holds what startResponse stored
- * and sends the head and body; sendError answers a refused request; and
+ * simple_server.py: runApplication calls the application and finishResponse
+ * sends its body (BaseHandler.run, finish_response); a ResponseHandler object
+ * holds what startResponse stored and sends the head and body; sendError
+ * answers a refused request; and
  * closeConnection ends the connection without losing the response (RFC 9112
  * §9.6). webserver2.ts makes one ResponseHandler per request and closes after
  * it; webserver2b.ts asks for a persistent connection (RFC 9112 §9.3), and the
@@ -10,11 +12,14 @@
  */
 import type { Socket } from 'node:net';
 import {
+  checkBody,
   checkChunk,
   checkHeaders,
   checkStatus,
   InterfaceError,
+  type Application,
   type Body,
+  type Environ,
   type Headers,
   type StartResponse,
   type Write,
@@ -73,6 +78,69 @@ export interface HandlerSettings {
   sendTimeoutMs?: number | undefined;
 }
 
+// #region run-application
+/**
+ * Calls the application and sends its response (PEP 3333 "The Server/Gateway
+ * Side"). If it fails, the client gets a 500, or a reset once the head is out.
+ * Whatever happens, the body's close() is called.
+ */
+export async function runApplication(
+  app: Application,
+  environ: Environ,
+  handler: ResponseHandler,
+): Promise<void> {
+  let body: Body | undefined;
+  try {
+    body = app(environ, handler.startResponse);
+    await finishResponse(handler, body);
+  } catch (error) {
+    handleError(handler, error);
+  } finally {
+    closeBody(body, handler.settings.errors);
+  }
+}
+// #endregion
+
+// #region finish-response
+/**
+ * Sends the body, as webserver2.py's finish_response: the head goes out with
+ * the first non-empty chunk (or at the end, for an empty body), then close, or
+ * on a persistent connection the end of the response.
+ * @throws InterfaceError when the body breaks PEP 3333; whatever iterating it throws.
+ */
+export async function finishResponse(handler: ResponseHandler, body: unknown): Promise<void> {
+  checkBody(body);
+  // Most applications return an array. Walked with `for await`, each chunk costs promises and
+  // turns of the microtask queue (node --cpu-prof shows them): an array is walked directly.
+  const chunks = Array.isArray(body) ? (body as unknown[]) : undefined;
+  for (const chunk of chunks ?? []) {
+    if (!sendChunk(handler, chunk)) await handler.drain();
+  }
+  if (!chunks) {
+    for await (const chunk of body) {
+      if (!sendChunk(handler, chunk)) await handler.drain();
+      if (handler.connection.destroyed) break; // the client left: stop asking the app for more
+    }
+  }
+  if (handler.status === undefined) {
+    throw new InterfaceError('PEP 3333: the application returned without calling start_response');
+  }
+  handler.close();
+}
+
+/** Sends one chunk of the body; false when we must wait for the handler's drain(). */
+function sendChunk(handler: ResponseHandler, chunk: unknown): boolean {
+  checkChunk(chunk);
+  if (chunk.length === 0) return true; // PEP 3333: an empty chunk must not send the headers
+  if (handler.status === undefined) {
+    throw new InterfaceError(
+      'PEP 3333: the application yielded body bytes before calling start_response',
+    );
+  }
+  return handler.send(chunk);
+}
+// #endregion
+
 // #region response-handler
 /**
  * The response side of one request, as wsgiref's BaseHandler: startResponse
@@ -85,23 +153,27 @@ export class ResponseHandler {
   status: string | undefined;
   headers: Headers = [];
   headersSent = false;
-  /** Whether the connection stays open after this response; sendHead settles it. */
-  keepAlive: boolean;
+  private keepAlive: boolean; // the connection stays open after this response; framing decides
   private chunked = false; // the body goes out as chunks (RFC 9112 §7.1)
   private unsent = -1; // body bytes the Content-Length still owes; -1 without one
   private bodyLog = ''; // the start of the body, for the `> ` log
-  clientStillSending = false; // bytes came after the request: close() must linger
+  private clientStillSending: boolean; // bytes came after the request: close() must linger
   private closeRequested = false; // the application asked for the close (requestClose)
   private readonly isHead: boolean;
 
+  /**
+   * `persistent`: leave the connection open after the response if it can be framed (webserver2b).
+   * `clientStillSending`: bytes came after the request already (pipelined, or not HTTP at all).
+   */
   constructor(
     readonly connection: Socket,
     readonly request: Request,
     readonly settings: HandlerSettings,
-    persistent = false,
+    { persistent = false, clientStillSending = false } = {},
   ) {
     this.isHead = request.method === 'HEAD'; // RFC 9110 §9.3.2: same headers, no body
     this.keepAlive = persistent;
+    this.clientStillSending = clientStillSending;
     // What the client sends after its request is read and dropped; close() needs to know.
     // A persistent connection's server reads on: what follows is the next request.
     if (!persistent) connection.on('data', () => (this.clientStillSending = true));
@@ -131,32 +203,39 @@ export class ResponseHandler {
     if (this.status === undefined) {
       throw new InterfaceError('PEP 3333 write(): called before start_response');
     }
-    if (data.length > 0) void this.send(data);
+    // write() cannot wait (PEP 3333 makes it a plain call), but a client that stops reading is
+    // still reset after SEND_TIMEOUT_MS: drain() arms that.
+    if (data.length > 0 && !this.send(data)) void this.drain();
   };
   // #endregion
 
   // #region handler-send
-  /** Sends a chunk, the head first; returns a promise only when we must wait for 'drain'. */
-  send(chunk: Uint8Array): Promise<void> | undefined {
-    if (this.connection.destroyed) return undefined;
+  /**
+   * Sends a chunk of the body, the head first (in one write with it).
+   * @returns false when the kernel's send buffer is full: wait for {@link drain} before more.
+   */
+  send(chunk: Uint8Array): boolean {
+    if (this.connection.destroyed) return true; // nobody to send to, nothing to wait for
     if (this.settings.log && !this.isHead && this.bodyLog.length < 1024) {
       this.bodyLog += Buffer.from(chunk).toString('utf8');
     }
-    const body = this.isHead ? undefined : chunk;
-    const flushed = this.headersSent
-      ? !body || this.connection.write(this.encode(body))
-      : this.sendHead(body);
-    // Backpressure: when the kernel's send buffer is full, wait for 'drain' (or the client
-    // leaving).
-    return flushed ? undefined : waitForDrain(this.connection, this.settings.sendTimeoutMs);
+    const body = this.isHead ? undefined : chunk; // RFC 9110 §9.3.2: HEAD gets the head only
+    if (!this.headersSent) return this.sendHead(body);
+    return !body || this.connection.write(this.encode(body));
+  }
+
+  /** Backpressure: resolves on 'drain' (or the client leaving); SEND_TIMEOUT_MS, then a reset. */
+  drain(): Promise<void> {
+    return waitForDrain(this.connection, this.settings.sendTimeoutMs);
   }
 
   /**
-   * Sends the status line and headers, with the first body chunk: one write, one TCP segment.
-   * `empty`: the body is known to be empty (close() sends the head).
+   * Sends the status line and headers, framed, with the first body chunk: one write, one TCP
+   * segment. Without one, the head alone: the body is empty, or a HEAD response has none.
    */
-  sendHead(first?: Uint8Array, empty = false): boolean {
-    const connection = this.keepAlive ? this.framing(empty) : 'close';
+  private sendHead(first: Uint8Array | undefined): boolean {
+    this.applyFraming(this.decideFraming(first));
+    const connection = this.connectionField();
     const head = responseHead(this.status!, this.headers, serverFields(this.settings), connection);
     logLines(this.settings.log, '> ', head);
     this.headersSent = true;
@@ -178,15 +257,14 @@ export class ResponseHandler {
   }
 
   /**
-   * Ends the response: the head if the body was empty; then on a persistent connection the last
-   * chunk when chunked, else FIN and close.
+   * Ends the response (wsgiref's finish_content, then close): the head if the body was empty,
+   * the last chunk when chunked; then FIN and close, unless the connection persists.
    */
   close(): void {
-    if (!this.headersSent) this.sendHead(undefined, true);
+    if (!this.headersSent) this.sendHead(undefined);
     if (this.bodyLog) logLines(this.settings.log, '> ', this.bodyLog);
-    if (this.keepAlive && this.unsent > 0) this.keepAlive = false; // the body fell short
-    if (this.keepAlive && this.chunked) this.connection.write(LAST_CHUNK);
-    if (this.keepAlive && !this.closeRequested) return;
+    if (this.chunked) this.connection.write(LAST_CHUNK);
+    if (this.persists()) return;
     // After an application's close, the next pipelined request may be arriving: linger.
     const linger = this.clientStillSending || this.closeRequested;
     closeConnection(this.connection, linger, { sendTimeoutMs: this.settings.sendTimeoutMs });
@@ -200,36 +278,56 @@ export class ResponseHandler {
     this.closeRequested = true;
     if (!this.headersSent) this.keepAlive = false;
   }
+
+  /** Whether the connection stays open for the next request, once this response is out. */
+  private persists(): boolean {
+    // A body shorter than its Content-Length: the client waits for the rest, so only the close
+    // can tell it (RFC 9112 §6.3); and the close the application asked for.
+    return this.keepAlive && this.unsent <= 0 && !this.closeRequested;
+  }
   // #endregion
 
   // #region framing
   /**
-   * How a response on a persistent connection says where its body ends (RFC 9112 §6.3), and
-   * the Connection field that goes with it: Content-Length as the application gave it; else
-   * chunked on HTTP/1.1; else (HTTP/1.0) only the close can end it, so the connection closes.
+   * How this response says where its body ends (RFC 9112 §6.3), decided as its head goes out:
+   * the application's Content-Length (a number: the bytes it promises); none needed; an empty
+   * body's Content-Length: 0; chunks on HTTP/1.1; else only the close can end it (HTTP/1.0, or
+   * a connection that closes anyway). Decides; changes nothing.
    */
-  private framing(empty: boolean): string | undefined {
-    const http10 = this.request.version === 'HTTP/1.0';
-    const code = Number(this.status!.slice(0, 3));
+  private decideFraming(first: Uint8Array | undefined): Framing {
+    if (!this.keepAlive) return 'close';
     const length = this.headers.find(([name]) => name.toLowerCase() === 'content-length');
-    if (length) this.unsent = this.isHead ? 0 : Number(length[1]);
+    if (length) return this.isHead ? 0 : Number(length[1]);
     // §6.3 items 1-2: HEAD, 1xx, 204 and 304 responses have no body, so nothing to frame.
-    const bodiless = this.isHead || code < 200 || code === 204 || code === 304;
-    if (!length && !bodiless && empty) {
-      this.headers.push(['Content-Length', '0']); // known at close: an empty body
-    } else if (!length && !bodiless && !http10) {
-      this.headers.push(['Transfer-Encoding', 'chunked']); // §7.1
-      this.chunked = true;
-    } else if (!length && !bodiless) {
-      this.keepAlive = false; // §6.3 item 8: an HTTP/1.0 body without a length ends at the close
-      return 'close';
-    }
-    return http10 ? 'keep-alive' : undefined; // §9.3: 1.1 persists by default; 1.0 must be told
+    const code = Number(this.status!.slice(0, 3));
+    if (this.isHead || code < 200 || code === 204 || code === 304) return 'bodiless';
+    if (!first) return 'empty'; // known at close: an empty body
+    return this.request.version === 'HTTP/1.0' ? 'close' : 'chunked'; // §6.3 item 8; §7.1
+  }
+
+  /** Acts on the framing: the field it needs, and what encode() and close() keep count of. */
+  private applyFraming(framing: Framing): void {
+    if (typeof framing === 'number') this.unsent = framing;
+    else if (framing === 'empty') this.headers.push(['Content-Length', '0']);
+    else if (framing === 'chunked') this.headers.push(['Transfer-Encoding', 'chunked']);
+    this.chunked = framing === 'chunked';
+    if (framing === 'close') this.keepAlive = false;
+  }
+
+  /** The Connection field's value: §9.3: 1.1 persists by default; 1.0 must be told. */
+  private connectionField(): string | undefined {
+    if (!this.keepAlive) return 'close';
+    return this.request.version === 'HTTP/1.0' ? 'keep-alive' : undefined;
   }
   // #endregion
 }
 
-/** Until 'drain' (or the close); after `timeoutMs` (SEND_TIMEOUT_MS) the client is reset. */
+/**
+ * How a response's end is found (RFC 9112 §6.3): a number, its Content-Length; `bodiless`, it
+ * has no body (HEAD, 1xx, 204, 304); `empty`, Content-Length: 0 added; `chunked`; `close`.
+ */
+type Framing = number | 'bodiless' | 'empty' | 'chunked' | 'close';
+
 /**
  * `headers` without an application's `Connection: close`, or `headers` itself if it has none.
  * PEP 3333 forbids an application hop-by-hop fields (checkHeaders), but node:http lets a handler
@@ -245,6 +343,7 @@ function withoutConnectionClose(headers: Headers): Headers {
   return headers.some(isClose) ? headers.filter((field) => !isClose(field)) : headers;
 }
 
+/** Until 'drain' (or the close); after `timeoutMs` (SEND_TIMEOUT_MS) the client is reset. */
 function waitForDrain(connection: Socket, timeoutMs = SEND_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => connection.destroy(), timeoutMs); // 'close' follows

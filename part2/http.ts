@@ -4,9 +4,22 @@
  * rule is tested with plain bytes (http.test.ts). decoder.ts frames requests in a stream with it.
  */
 import type { Headers } from './gateway.ts';
-import { HttpError } from './http-error.ts';
 
-export { HttpError };
+/** A request we refuse: the status code and a one-line reason, for a 4xx (or 5xx) answer. */
+export class HttpError extends Error {
+  readonly code: number;
+  /**
+   * Body bytes the client announced and will still send after this refusal (a 413 for its
+   * Content-Length): the lingering close reads and drops them, so that the client, which may
+   * write its whole body before it reads, still reads the answer (handler.ts). 0: none known.
+   */
+  readonly unreadBytes: number;
+  constructor(code: number, reason: string, unreadBytes = 0) {
+    super(reason);
+    this.code = code;
+    this.unreadBytes = unreadBytes;
+  }
+}
 
 /** RFC 9110 §5.6.2: a token, the grammar of header field names and methods. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

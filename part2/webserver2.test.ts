@@ -6,7 +6,7 @@ import { startGateway, untilLogged, type RunningGateway } from '../scripts/lib/s
 import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
 import type { Application, Environ } from './gateway.ts';
 import { app as hello } from './apps/hello.ts';
-import { percentDecode, splitTarget } from './webserver2.ts';
+import { percentDecode, splitTarget } from './environ.ts';
 import {
   crlf,
   HELLO_ANSWER as HELLO,
@@ -625,5 +625,21 @@ describe('request target helpers', () => {
   });
   it('percent-decodes byte by byte and leaves invalid escapes alone', () => {
     expect(percentDecode('/a%20b%zz%2')).toBe('/a b%zz%2');
+  });
+});
+
+describe('a failure of the server itself ends one connection, never the server', () => {
+  it("a bug in the server's own path closes that connection; the next is served", async () => {
+    let broken = true;
+    const log = () => {
+      if (!broken) return;
+      broken = false; // once: the next connection finds the server working
+      throw new Error('a bug in the log');
+    };
+    const failed = await ask(hello, GET_HELLO, { log });
+    assertSameBytes(failed.bytes, Buffer.alloc(0));
+    expect(failed.ending).toBe('end');
+    expect(gateway!.errors.join('')).toContain('a bug in the log');
+    await stillServes();
   });
 });

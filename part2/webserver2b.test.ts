@@ -265,3 +265,21 @@ describe('wantsPersistent: RFC 9112 §9.3', () => {
     });
   }
 });
+
+describe('a failure of the server itself ends one connection, never the server', () => {
+  it("a bug in the server's own path closes that connection; the next is served", async () => {
+    let broken = true;
+    const log = () => {
+      if (!broken) return;
+      broken = false; // once: the next connection finds the server working
+      throw new Error('a bug in the log');
+    };
+    const target = await start(sized, { log });
+    const failed = await exchange(target, [GET]);
+    assertSameBytes(failed.bytes, Buffer.alloc(0));
+    expect(failed.ending).toBe('end');
+    expect(gateway!.errors.join('')).toContain('a bug in the log');
+    const served = await exchange(target, [GET_CLOSE]);
+    assertSameBytes(served.bytes, SIZED_CLOSE);
+  });
+});

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadApplication } from '../part2/loader.ts';
-import type { ServerOptions } from '../part2/webserver2.ts';
+import type { ServerOptions } from '../part2/server.ts';
 // Every import of Part 3 from Part 1, in one place.
 import {
   endOfHead,
@@ -34,6 +34,8 @@ import {
 import { RESPONSE } from '../part1/webserver1.ts';
 
 export { explainListenError, RESPONSE };
+/** Part 2's server options (part2/server.ts), as 3h and 3i pass them on. */
+export type { ServerOptions };
 
 export const DEFAULT_PORT = 8888;
 export const DEFAULT_HOST = 'localhost';

@@ -23,7 +23,7 @@
  */
 import { once } from 'node:events';
 import { loadApplication } from '../part2/loader.ts';
-import { handleOneRequest, type ServerOptions } from '../part2/webserver2.ts';
+import { handleOneRequest } from '../part2/webserver2.ts';
 import * as plumbing from './plumbing.ts';
 // The parent (the listen backlog, the limit on children, the reaper): 3g's, unchanged.
 import { DEFAULT_MAX_CHILDREN, REQUEST_QUEUE_SIZE, serveForever } from './webserver3g.ts';
@@ -34,7 +34,7 @@ import { DEFAULT_MAX_CHILDREN, REQUEST_QUEUE_SIZE, serveForever } from './webser
  * connection the parent sends, serve it with Part 2's handleOneRequest and
  * the application `spec` names, exit (os._exit(0)).
  */
-export function serveChild(spec: string, options: ServerOptions): void {
+export function serveChild(spec: string, options: plumbing.ServerOptions): void {
   // The parent has loaded it already: a failure here means the module changed since.
   const app = loadApplication(spec).catch((error: Error) => {
     console.error(error.message);

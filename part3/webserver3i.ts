@@ -34,7 +34,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadApplication } from '../part2/loader.ts';
-import { makeServer, type ServerOptions } from '../part2/webserver2b.ts';
+import { makeServer } from '../part2/webserver2b.ts';
 import * as plumbing from './plumbing.ts';
 import * as sharing from './shared-socket.ts';
 
@@ -196,7 +196,7 @@ export async function serveAsWorker(
   spec: string,
   port: number,
   host: string,
-  options: ServerOptions,
+  options: plumbing.ServerOptions,
 ): Promise<void> {
   const server = makeServer(await loadApplication(spec), options);
   server.on('error', (error: NodeJS.ErrnoException) => {

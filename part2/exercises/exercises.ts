@@ -201,7 +201,7 @@ const contentLengthHints: Record<string, Hint[]> = {
       'chunk and the app sent no Content-Length, the server may add it.',
     {
       course:
-        'finishResponse in webserver2.ts gets the body after the app called startResponse: ' +
+        'finishResponse in handler.ts gets the body after the app called startResponse: ' +
         "push ['Content-Length', String(chunk.length)] onto handler.headers before the head " +
         'goes out.',
     },

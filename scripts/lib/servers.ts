@@ -4,7 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Application } from '../../part2/gateway.ts';
-import { makeServer, type ServerOptions } from '../../part2/webserver2.ts';
+import type { ServerOptions } from '../../part2/server.ts';
+import { makeServer } from '../../part2/webserver2.ts';
 import { makeServer as makePersistentServer } from '../../part2/webserver2b.ts';
 import type { Target } from './wire.ts';
 
