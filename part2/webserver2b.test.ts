@@ -80,6 +80,13 @@ afterEach(async () => {
 });
 
 /** Starts webserver2b.ts with `app`; a short idle timeout ends each connection promptly. */
+/**
+ * For a test whose last request says the close, or whose client pauses between writes: a pause
+ * that a busy machine stretches past a short idle timeout would end the connection early. 60 s
+ * only bounds a server that never closes (the test would fail on its timeout).
+ */
+const PATIENT = { keepAliveTimeoutMs: 60_000 };
+
 async function start(app: Application, options: Parameters<typeof startGateway>[1] = {}) {
   gateway = await startGateway(app, { keepAliveTimeoutMs: 100, ...options }, true);
   return gateway.target;
@@ -87,7 +94,7 @@ async function start(app: Application, options: Parameters<typeof startGateway>[
 
 describe('persistent connections (RFC 9112 §9.3)', () => {
   it('two requests in a row on one connection; Connection: close ends it', async () => {
-    const target = await start(sized);
+    const target = await start(sized, PATIENT);
     const result = await exchange(target, [GET, GET_CLOSE], { pauseMs: 20 });
     assertSameBytes(result.bytes, Buffer.concat([SIZED, SIZED_CLOSE]));
     expect(result.ending).toBe('end');
@@ -101,7 +108,7 @@ describe('persistent connections (RFC 9112 §9.3)', () => {
   });
 
   it('a pipeline split across writes in the middle of lines', async () => {
-    const target = await start(sized);
+    const target = await start(sized, PATIENT);
     const three = Buffer.concat([GET, GET, GET_CLOSE]);
     const pieces = [three.subarray(0, 7), three.subarray(7, 40), three.subarray(40, 61)];
     pieces.push(three.subarray(61));
@@ -143,7 +150,7 @@ describe('persistent connections (RFC 9112 §9.3)', () => {
   });
 
   it('HEAD: no chunks and no body, and the connection persists', async () => {
-    const target = await start(hello);
+    const target = await start(hello, PATIENT);
     const head = crlf('HEAD /hello HTTP/1.1', 'Host: x', '', '');
     const result = await exchange(target, [head, GET_CLOSE], { pauseMs: 20 });
     const headResponse = crlf('HTTP/1.1 200 OK', 'Content-Type: text/plain', DATE, SERVER, '', '');
@@ -153,7 +160,7 @@ describe('persistent connections (RFC 9112 §9.3)', () => {
   });
 
   it('HTTP/1.0 with Connection: keep-alive is answered with it, and persists', async () => {
-    const target = await start(sized);
+    const target = await start(sized, PATIENT);
     const keepAlive = crlf('GET /hello HTTP/1.0', 'Connection: keep-alive', '', '');
     const result = await exchange(target, [keepAlive, crlf('GET /hello HTTP/1.0', '', '')], {
       pauseMs: 20,
@@ -208,7 +215,8 @@ describe('request bodies on a persistent connection', () => {
   });
 
   it('100 Continue once its turn has come, then the body (RFC 9110 §10.1.1)', async () => {
-    const target = await start(echo);
+    // The idle timeout ends this one, after the PUT: 2 s, far past the 20 ms pauses between writes.
+    const target = await start(echo, { keepAliveTimeoutMs: 2_000 });
     const put = crlf(
       'PUT / HTTP/1.1',
       'Host: x',
