@@ -160,19 +160,27 @@ export class ResponseHandler {
   private clientStillSending: boolean; // bytes came after the request: close() must linger
   private closeRequested = false; // the application asked for the close (requestClose)
   private readonly isHead: boolean;
+  private readonly idleTimeoutMs: number | undefined; // how long the connection may idle after
 
   /**
    * `persistent`: leave the connection open after the response if it can be framed (webserver2b).
+   * `idleTimeoutMs`: how long, in ms, it may then sit idle before the server closes it; said in
+   * the response's Keep-Alive field.
    * `clientStillSending`: bytes came after the request already (pipelined, or not HTTP at all).
    */
   constructor(
     readonly connection: Socket,
     readonly request: Request,
     readonly settings: HandlerSettings,
-    { persistent = false, clientStillSending = false } = {},
+    {
+      persistent = false,
+      clientStillSending = false,
+      idleTimeoutMs = undefined as number | undefined,
+    } = {},
   ) {
     this.isHead = request.method === 'HEAD'; // RFC 9110 §9.3.2: same headers, no body
     this.keepAlive = persistent;
+    this.idleTimeoutMs = idleTimeoutMs;
     this.clientStillSending = clientStillSending;
     // What the client sends after its request is read and dropped; close() needs to know.
     // A persistent connection's server reads on: what follows is the next request.
@@ -235,8 +243,8 @@ export class ResponseHandler {
    */
   private sendHead(first: Uint8Array | undefined): boolean {
     this.applyFraming(this.decideFraming(first));
-    const connection = this.connectionField();
-    const head = responseHead(this.status!, this.headers, serverFields(this.settings), connection);
+    const fields = [...serverFields(this.settings), ...this.idleTimeoutField()];
+    const head = responseHead(this.status!, this.headers, fields, this.connectionField());
     logLines(this.settings.log, '> ', head);
     this.headersSent = true;
     if (!first) return this.connection.write(head, 'latin1');
@@ -314,10 +322,26 @@ export class ResponseHandler {
     if (framing === 'close') this.keepAlive = false;
   }
 
-  /** The Connection field's value: §9.3: 1.1 persists by default; 1.0 must be told. */
+  /**
+   * On a connection that persists, the Keep-Alive field says how long it may idle before we close
+   * it, in whole seconds, as node:http and Apache say theirs (RFC 2068 §19.7.1 defined it; RFC
+   * 9112 leaves it out, and clients still read it): a client that knows stops reusing the
+   * connection before that, instead of sending a request into our close.
+   */
+  private idleTimeoutField(): Headers {
+    if (!this.keepAlive || this.idleTimeoutMs === undefined) return [];
+    return [['Keep-Alive', `timeout=${Math.floor(this.idleTimeoutMs / 1000)}`]];
+  }
+
+  /**
+   * The Connection field's value. §9.3: 1.1 persists by default; 1.0 must be told. And RFC 9110
+   * §7.6.1: a field about this connection only (Keep-Alive) is listed in Connection, so that a
+   * proxy drops it instead of passing it on.
+   */
   private connectionField(): string | undefined {
     if (!this.keepAlive) return 'close';
-    return this.request.version === 'HTTP/1.0' ? 'keep-alive' : undefined;
+    const told = this.idleTimeoutMs !== undefined || this.request.version === 'HTTP/1.0';
+    return told ? 'keep-alive' : undefined;
   }
   // #endregion
 }

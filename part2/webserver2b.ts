@@ -128,7 +128,8 @@ export async function handleOneRequest(
   persistent: boolean,
 ): Promise<void> {
   logLines(settings.log, '< ', request.head);
-  const handler = new ResponseHandler(connection, request, settings, { persistent });
+  const idleTimeoutMs = settings.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
+  const handler = new ResponseHandler(connection, request, settings, { persistent, idleTimeoutMs });
   const environ = getEnviron(request, connection, settings, settings.errors);
   await runApplication(app, environ, handler);
 }

@@ -96,6 +96,20 @@ describe('recording response files', () => {
     expect(router!.recorded!.toString('latin1')).toContain('Date: Mon, 15 Jul 2019 05:54:48 GMT\r\n');
   });
 
+  it('part2b: several exchanges on one connection, split into one response file each', async () => {
+    const dir = fileURLToPath(new URL('../part2/transcripts/persistent', import.meta.url));
+    const recordings = await record(dir, loadTranscripts(dir), ['pipeline', 'http10-keep-alive'], { part: 2, persistent: true });
+    expect(recordings.map((r) => [r.file, r.against])).toEqual([
+      ['pipeline.response', ['webserver2b running hello:sized']],
+      ['http10-keep-alive-1.response', ['webserver2b running hello:sized']],
+      ['http10-keep-alive-2.response', ['webserver2b running hello:sized']],
+    ]);
+    for (const recording of recordings) expect(changed(recording), showChange(recording).join('\n')).toBe(false);
+    const [first, second] = recordings.slice(1).map((r) => r.recorded!.toString('latin1'));
+    expect(first).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*Connection: keep-alive\r\n\r\nHello[^]*\n$/);
+    expect(second).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n\r\nHello[^]*\n$/);
+  });
+
   it('refuses bytes from a connection the server did not close', async () => {
     const dir = copyOf(1);
     writeFileSync(join(dir, 'open.request'), 'GET / HTTP/1.1\r\n'); // no blank line, no half-close: the server waits for more

@@ -11,6 +11,7 @@
  *
  *   npm run record -- part1 nonsense        after you changed webserver1b.ts's response
  *   npm run record -- part2 --all --check   what would change? writes nothing
+ *   npm run record -- part2b --all          the persistent-connection transcripts, on webserver2b.ts
  *   npm run record -- part3 curl --step 3c  Part 3 transcripts without an app run on 3a
  *                                           by default, those with an app on 3i
  *
@@ -29,7 +30,7 @@ import { paint } from './lib/cli.ts';
 
 const usage = [
   'usage: npm run record -- PART NAME [NAME ...] [--check] [--step S] [--app-step S] [--dir DIR]',
-  '       npm run record -- PART --all [--check] ...        (PART: part1, part2 or part3)',
+  '       npm run record -- PART --all [--check] ...        (PART: part1, part2, part2b or part3)',
 ].join('\n');
 
 
@@ -63,19 +64,23 @@ async function main(): Promise<number> {
     return 2;
   }
   const [partName, ...names] = positionals;
-  const part = Number(/^(?:part)?([123])$/.exec(partName ?? '')?.[1]) as RecordOptions['part'];
-  if (!part || (names.length === 0) === !values.all) {
-    console.error(`${part ? 'Name the transcripts to record, or give --all (not both).' : 'PART must be part1, part2 or part3.'}\n${usage}`);
+  const parsed = /^(?:part)?([123])(b?)$/.exec(partName ?? '');
+  const part = Number(parsed?.[1]) as RecordOptions['part'];
+  // part2b: the persistent-connection transcripts, several exchanges on one connection to webserver2b.ts.
+  const persistent = parsed?.[2] === 'b';
+  if (!part || (persistent && part !== 2) || (names.length === 0) === !values.all) {
+    console.error(`${part ? 'Name the transcripts to record, or give --all (not both).' : 'PART must be part1, part2, part2b or part3.'}\n${usage}`);
     return 2;
   }
   // --dir: a copy of a transcripts folder (the tests record into a temporary one).
-  const dir = values.dir ?? fileURLToPath(new URL(`../part${part}/transcripts`, import.meta.url));
+  const folder = persistent ? 'part2/transcripts/persistent' : `part${part}/transcripts`;
+  const dir = values.dir ?? fileURLToPath(new URL(`../${folder}`, import.meta.url));
   if (!existsSync(join(dir, 'transcripts.json'))) {
     console.error(`${dir} has no transcripts.json`);
     return 2;
   }
   if (!values.check) createMissingResponses(dir);
-  const options: RecordOptions = { part, ...(values.step ? { step: values.step } : {}), ...(values['app-step'] ? { appStep: values['app-step'] } : {}) };
+  const options: RecordOptions = { part, persistent, ...(values.step ? { step: values.step } : {}), ...(values['app-step'] ? { appStep: values['app-step'] } : {}) };
   let recordings;
   try {
     recordings = await record(dir, loadTranscripts(dir), names, options);

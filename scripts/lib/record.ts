@@ -37,6 +37,8 @@ export interface RecordingServer {
 /** Which part, and for Part 3 which steps. */
 export interface RecordOptions {
   part: 1 | 2 | 3;
+  /** Part 2: replay on webserver2b.ts (persistent connections), as part2/transcripts/persistent needs. */
+  persistent?: boolean;
   /** Part 3: the step for transcripts without an app. Default '3a' (any of 3a-3g sends the same bytes). */
   step?: string;
   /** Part 3: the step for transcripts with an app. Default '3i' (with one worker); '3h' works too. */
@@ -78,8 +80,9 @@ export async function startFor(transcript: Transcript, options: RecordOptions): 
   }
   if (options.part === 2) {
     const app = transcript.app ?? 'hello';
-    const gateway = await startGateway(await loadApplication(app));
-    return { target: gateway.target, label: `webserver2 running ${app}`, close: gateway.close };
+    const gateway = await startGateway(await loadApplication(app), {}, options.persistent ?? false);
+    const server = options.persistent ? 'webserver2b' : 'webserver2';
+    return { target: gateway.target, label: `${server} running ${app}`, close: gateway.close };
   }
   const step = transcript.app ? (options.appStep ?? '3i') : (options.step ?? '3a');
   if (step === '3d') throw new Error('3d never closes a client connection while the parent lives: record against another step (--step 3c)');
@@ -126,6 +129,10 @@ export function groupByResponse(transcripts: Transcript[], names: string[]): Map
 export async function record(dir: string, transcripts: Transcript[], names: string[], options: RecordOptions): Promise<Recording[]> {
   const recordings: Recording[] = [];
   for (const [file, group] of groupByResponse(transcripts, names)) {
+    if (group.length === 1 && group[0]!.parts.length > 1) {
+      recordings.push(...(await recordParts(dir, group[0]!, options)));
+      continue;
+    }
     const results = [];
     for (const transcript of group) results.push({ name: transcript.name, ...(await replayOne(transcript, options)) });
     const recording: Recording = {
@@ -150,6 +157,29 @@ export async function record(dir: string, transcripts: Transcript[], names: stri
     recordings.push(recording);
   }
   return recordings;
+}
+
+/**
+ * Records a transcript of several exchanges on one connection: one replay, its bytes split into
+ * one response file per exchange, each final response starting at its status line (a 1xx, such
+ * as 100 Continue, stays with the exchange it belongs to). A replay that does not split into as
+ * many responses as the transcript has exchanges is a problem, not a recording.
+ */
+async function recordParts(dir: string, transcript: Transcript, options: RecordOptions): Promise<Recording[]> {
+  const result = await replayOne(transcript, options);
+  const text = result.bytes.toString('latin1');
+  const starts = [...text.matchAll(/(?<=\n|^)HTTP\/1\.\d [2-5]\d\d[ \r\n]/g)].map((match) => match.index);
+  // A 1xx before a final response belongs to that response's exchange.
+  const begins = starts.map((start, i) => (i === 0 ? 0 : start));
+  let problem: string | undefined;
+  if (result.ending !== 'end') problem = `${transcript.name}: the server did not close the connection (${result.ending}) after ${result.bytes.length} bytes`;
+  else if (starts.length !== transcript.parts.length) problem = `${transcript.name}: ${starts.length} responses came back for ${transcript.parts.length} exchanges`;
+  return transcript.parts.map((part, i) => {
+    const recording: Recording = { file: part.response, names: [transcript.name], against: [result.label], stored: readFileSync(join(dir, part.response)) };
+    if (problem) recording.problem = problem;
+    else recording.recorded = result.bytes.subarray(begins[i], begins[i + 1] ?? result.bytes.length);
+    return recording;
+  });
 }
 
 /** True when a recording has new bytes that differ from the stored file. */
