@@ -55,6 +55,8 @@ it('keeps the connection open for a second request when the server does (npm run
       'Content-Length: 47',
       'Date: Mon, 15 Jul 2019 05:54:48 GMT',
       'Server: GatewayServer/0.2',
+      'Keep-Alive: timeout=15',
+      'Connection: keep-alive',
       '',
       'Hello world from a simple gateway application!\n',
     ].join('\r\n');
