@@ -4,8 +4,9 @@
  *   npx tsx scripts/measure/ab-rounds.ts [--rounds 3] [--only keep-alive|close]
  *
  * keep-alive: webserver2b.ts (hello:sized) and node:http's keep-alive baseline, each
- * `ab -k -n 50000 -c 10`; close: webserver2.ts (hello:sized) and node:http with
- * `Connection: close`, each `ab -n 20000 -c 10` (a connection per request). The two servers of a
+ * `ab -k -n 50000 -c 10` (the same bytes, Content-Length included); close: webserver2.ts
+ * (hello) and node:http with `Connection: close`, each `ab -n 20000 -c 10` (a connection per
+ * request; neither sends a Content-Length, the close ends the body, as in `npm run bench`). The two servers of a
  * pair run side by side and take turns (A B A B ...), so drift in the machine's load falls on
  * both; read the ratio of each round, not the absolute rates. ApacheBench is a client written in
  * C: lighter than scripts/measure/load.ts, it leaves the server the bottleneck. Besides requests
@@ -49,7 +50,7 @@ const PAIRS: Pair[] = [
     ab: ['-c', '10'],
     requests: 20_000,
     sides: [
-      { name: 'webserver2', command: async () => [await bundle('part2/webserver2.ts'), await buildApplication('hello:sized'), '--quiet'] },
+      { name: 'webserver2', command: async () => [await bundle('part2/webserver2.ts'), await buildApplication('hello'), '--quiet'] },
       { name: 'node:http', command: async () => [await buildProgram('baseline')] },
     ],
   },
