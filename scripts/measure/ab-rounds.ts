@@ -18,8 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { startServer } from './server.ts';
-import { cpuTimeOf } from '../testing/processes.ts';
-import { buildApplication, buildProgram, bundle } from '../part3.ts';
+import { cpuTimeOf } from '../lib/processes.ts';
+import { buildApplication, buildProgram, bundle } from '../lib/bundle.ts';
 
 /** One side of a pair: how to start it. */
 interface Side {
