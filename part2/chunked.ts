@@ -9,7 +9,7 @@
  * Tested with plain bytes in http.test.ts; decoder.ts's RequestDecoder feeds it.
  */
 import type { Headers } from './gateway.ts';
-import { HttpError, parseField, stripOws, TOKEN } from './http.ts';
+import { HttpError, isField, parseField, stripOws, TOKEN } from './http.ts';
 
 /**
  * The codings a request's Transfer-Encoding fields list, lower case, in order; empty list
@@ -19,7 +19,7 @@ import { HttpError, parseField, stripOws, TOKEN } from './http.ts';
  *   is no coding at all, so it is malformed (400), not a coding we do not implement (501).
  */
 function codings(headers: Headers): string[] {
-  const fields = headers.filter(([name]) => name.toLowerCase() === 'transfer-encoding');
+  const fields = headers.filter(([name]) => isField(name, 'transfer-encoding'));
   const list = fields
     .flatMap(([, value]) => value.split(','))
     .map((coding) => stripOws(coding).toLowerCase())

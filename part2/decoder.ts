@@ -9,6 +9,7 @@ import {
   bodyLength,
   expectsContinue,
   HttpError,
+  isField,
   parseRequest,
   type Limits,
   type Request,
@@ -133,7 +134,7 @@ export class RequestDecoder {
     this.rest = rest;
     const { chunks, bodyBytes } = this.chunked!;
     const headers: Headers = this.head!.headers.filter(
-      ([name]) => name.toLowerCase() !== 'transfer-encoding',
+      ([name]) => !isField(name, 'transfer-encoding'),
     );
     headers.push(['Content-Length', String(bodyBytes)]);
     return { ...this.head!, headers, body: Buffer.concat(chunks) };

@@ -17,6 +17,7 @@ import {
   CONTINUE,
   httpDate,
   HttpError,
+  isField,
   responseHead,
   statusLine,
   type Limits,
@@ -603,4 +604,21 @@ describe('the response head', () => {
     expect(statusLine(431)).toBe('431 Request Header Fields Too Large');
     expect(statusLine(299)).toBe('299 ');
   });
+});
+
+describe('field names', () => {
+  // RFC 9110 §5.1: case-insensitive; a name of another length is another name.
+  const rows: Array<[name: string, lower: string, same: boolean]> = [
+    ['Host', 'host', true],
+    ['HOST', 'host', true],
+    ['Content-LENGTH', 'content-length', true],
+    ['Hosts', 'host', false],
+    ['Hos', 'host', false],
+    ['X-Host', 'host', false],
+  ];
+  for (const [name, lower, same] of rows) {
+    it(`isField(${JSON.stringify(name)}, ${JSON.stringify(lower)}) is ${same}`, () => {
+      expect(isField(name, lower)).toBe(same);
+    });
+  }
 });

@@ -147,6 +147,15 @@ export function stripOws(value: string): string {
 }
 
 /**
+ * Whether a field is named `lower` (written in lower case): field names are case-insensitive
+ * (RFC 9110 §5.1). Lengths first: most names differ in length, and then no lower-case copy is
+ * made; every request's fields are looked through several times (Host, Content-Length, ...).
+ */
+export function isField(name: string, lower: string): boolean {
+  return name.length === lower.length && name.toLowerCase() === lower;
+}
+
+/**
  * RFC 9112 §3.2, host[:port] (RFC 3986 §3.2.2): a server answers 400 to any other Host, because an
  * application that rebuilds its URL from it could be misled.
  */
@@ -154,7 +163,7 @@ const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(:\d*)?$/;
 
 /** RFC 9112 §3.2: the Host rules. @throws HttpError 400 */
 export function checkHost(version: string, headers: Headers): void {
-  const hosts = headers.filter(([name]) => name.toLowerCase() === 'host');
+  const hosts = headers.filter(([name]) => isField(name, 'host'));
   if (hosts.length > 1 || (version === 'HTTP/1.1' && hosts.length === 0)) {
     // §3.2: a server MUST answer 400 to more than one Host, and to HTTP/1.1 without one.
     const count = hosts.length;
@@ -178,9 +187,9 @@ export function checkHost(version: string, headers: Headers): void {
  */
 export function bodyLength(headers: Headers): number {
   const values = headers
-    .filter(([name]) => name.toLowerCase() === 'content-length')
+    .filter(([name]) => isField(name, 'content-length'))
     .flatMap(([, value]) => value.split(','));
-  const encoding = headers.find(([name]) => name.toLowerCase() === 'transfer-encoding');
+  const encoding = headers.find(([name]) => isField(name, 'transfer-encoding'));
   if (encoding && values.length > 0) {
     // §6.3 item 3: both at once is how request smuggling starts; refuse it.
     const reason = 'a request must not have both Transfer-Encoding and Content-Length';
@@ -201,7 +210,7 @@ export function bodyLength(headers: Headers): number {
 export function expectsContinue(head: RequestHead): boolean {
   if (head.version !== 'HTTP/1.1') return false;
   return head.headers.some(
-    ([name, value]) => name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue',
+    ([name, value]) => isField(name, 'expect') && value.toLowerCase() === '100-continue',
   );
 }
 
@@ -222,7 +231,7 @@ export function responseHead(
   for (const [name, value] of headers) lines += `${name}: ${value}\r\n`;
   for (const [name, value] of defaults) {
     const lower = name.toLowerCase();
-    if (!headers.some(([key]) => key.toLowerCase() === lower)) lines += `${name}: ${value}\r\n`;
+    if (!headers.some(([key]) => isField(key, lower))) lines += `${name}: ${value}\r\n`;
   }
   if (connection !== undefined) lines += `Connection: ${connection}\r\n`;
   return `HTTP/1.1 ${status}\r\n${lines}\r\n`;
