@@ -494,6 +494,14 @@ describe('the request reaches the application', () => {
     );
   });
 
+  it('a field named as a property of all objects (Constructor) is a field as any', async () => {
+    const result = await ask(
+      echo(['HTTP_CONSTRUCTOR', 'HTTP_USER_AGENT']),
+      crlf('GET / HTTP/1.1', 'Host: x', 'Constructor: c', 'USER-AGENT: u', '', ''),
+    );
+    expect(bodyOf(result.bytes)).toBe('HTTP_CONSTRUCTOR=c\nHTTP_USER_AGENT=u\nbody=\n');
+  });
+
   it('reads the body by Content-Length, across several writes, into wsgi.input', async () => {
     const result = await ask(echo(['CONTENT_TYPE', 'CONTENT_LENGTH']), [
       crlf(
