@@ -25,7 +25,15 @@ import {
   type Write,
 } from './gateway.ts';
 import { encodeChunk, LAST_CHUNK } from './chunked.ts';
-import { httpDate, HttpError, responseHead, statusLine, stripOws, type Request } from './http.ts';
+import {
+  httpDate,
+  HttpError,
+  isField,
+  responseHead,
+  statusLine,
+  stripOws,
+  type Request,
+} from './http.ts';
 
 /** The Server header field we add when the application sends none. */
 export const SERVER_SOFTWARE = 'GatewayServer/0.2';
@@ -304,7 +312,7 @@ export class ResponseHandler {
    */
   private decideFraming(first: Uint8Array | undefined): Framing {
     if (!this.keepAlive) return 'close';
-    const length = this.headers.find(([name]) => name.toLowerCase() === 'content-length');
+    const length = this.headers.find(([name]) => isField(name, 'content-length'));
     if (length) return this.isHead ? 0 : Number(length[1]);
     // §6.3 items 1-2: HEAD, 1xx, 204 and 304 responses have no body, so nothing to frame.
     const code = Number(this.status!.slice(0, 3));
@@ -362,7 +370,7 @@ function withoutConnectionClose(headers: Headers): Headers {
   if (!Array.isArray(headers)) return headers; // checkHeaders says what is wrong
   const isClose = (field: unknown) =>
     Array.isArray(field) &&
-    String(field[0]).toLowerCase() === 'connection' &&
+    isField(String(field[0]), 'connection') &&
     stripOws(String(field[1])).toLowerCase() === 'close';
   return headers.some(isClose) ? headers.filter((field) => !isClose(field)) : headers;
 }

@@ -29,7 +29,7 @@ import {
   withDefaults,
 } from './handler.ts';
 import { RequestDeadline, RequestDecoder } from './decoder.ts';
-import { CONTINUE, HttpError, stripOws, type Limits, type Request } from './http.ts';
+import { CONTINUE, HttpError, isField, stripOws, type Limits, type Request } from './http.ts';
 import { guardConnection, listenForConnections, main, type ServerOptions } from './server.ts';
 import { MAX_BODY_BYTES, MAX_HEAD_BYTES, REQUEST_TIMEOUT_MS, type Settings } from './server.ts';
 
@@ -144,7 +144,7 @@ export function wantsPersistent(request: Request): boolean {
   if (request.bareLf) return false;
   let keepAlive = false;
   for (const [name, value] of request.headers) {
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    if (!isField(name, 'connection')) continue;
     for (const option of value.toLowerCase().split(',')) {
       if (stripOws(option) === 'close') return false;
       if (stripOws(option) === 'keep-alive') keepAlive = true;
