@@ -10,7 +10,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import { listen } from '../part1/webserver1.ts';
 import { app as hello } from '../part2/apps/hello.ts';
 import { compareKind, type CheckKind } from './class/checks.ts';
@@ -22,6 +22,12 @@ import type { Student } from './class/roster.ts';
 import { runRound, type Row } from './class/run.ts';
 import { startGateway } from './lib/servers.ts';
 import { runNode } from './lib/running-steps.ts';
+import { exercisedIt } from './testing/exercised.ts';
+
+// These tests run the course's own servers: a failure a started exercise explains (it changed
+// that server) is skipped, naming it (scripts/testing/exercised.ts); on a clean tree every
+// failure stands.
+const it = exercisedIt(vitestIt, ['part1/', 'part2/', 'part3/']);
 
 const CLASS = fileURLToPath(new URL('./class.ts', import.meta.url));
 /** Long enough that a course server on a busy machine never reaches it; a silent one always does. */

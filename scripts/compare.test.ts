@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it as vitestIt } from 'vitest';
 import { listen } from '../part1/webserver1b.ts';
 import { app as hello, sized } from '../part2/apps/hello.ts';
 import { byteDiff, compareTwo, compareWithTranscripts, describeEarlyClose, foldRepeats, maskHeaders, NothingListening, parseTarget, selectTranscripts } from './lib/compare.ts';
@@ -10,6 +10,12 @@ import { startGateway } from './lib/servers.ts';
 import { runNode } from './lib/running-steps.ts';
 import { loadTranscripts } from './lib/transcripts.ts';
 import type { Target } from './lib/wire.ts';
+import { exercisedIt } from './testing/exercised.ts';
+
+// These tests run the course's own servers: a failure a started exercise explains (it changed
+// that server) is skipped, naming it (scripts/testing/exercised.ts); on a clean tree every
+// failure stands.
+const it = exercisedIt(vitestIt, ['part1/', 'part2/', 'part3/']);
 
 const part1 = loadTranscripts(fileURLToPath(new URL('../part1/transcripts', import.meta.url)));
 const part2 = loadTranscripts(fileURLToPath(new URL('../part2/transcripts', import.meta.url)));

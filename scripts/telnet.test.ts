@@ -1,11 +1,17 @@
 import type { AddressInfo, Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it as vitestIt } from 'vitest';
 import { listen, RESPONSE } from '../part1/webserver1b.ts';
 import { visible } from './lib/wire.ts';
 import { startGateway } from './lib/servers.ts';
 import { runNode } from './lib/running-steps.ts';
 import { sized } from '../part2/apps/hello.ts';
+import { exercisedIt } from './testing/exercised.ts';
+
+// These tests run the course's own servers: a failure a started exercise explains (it changed
+// that server) is skipped, naming it (scripts/testing/exercised.ts); on a clean tree every
+// failure stands.
+const it = exercisedIt(vitestIt, ['part1/', 'part2/', 'part3/']);
 
 const script = fileURLToPath(new URL('./telnet.ts', import.meta.url));
 let server: Server;
