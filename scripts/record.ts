@@ -40,8 +40,9 @@ const usage = [
  */
 function createMissingResponses(dir: string): void {
   for (const entry of JSON.parse(readFileSync(join(dir, 'transcripts.json'), 'utf8')) as TranscriptEntry[]) {
-    const file = join(dir, entry.response ?? `${entry.name}.response`);
-    if (!existsSync(file)) writeFileSync(file, '');
+    // Several exchanges on one connection: a response file per exchange, none of the entry's own.
+    const files = entry.exchanges?.map((exchange) => exchange.response) ?? [entry.response ?? `${entry.name}.response`];
+    for (const file of files) if (!existsSync(join(dir, file))) writeFileSync(join(dir, file), '');
   }
 }
 
