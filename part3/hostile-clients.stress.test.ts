@@ -3,10 +3,15 @@
  * grim reaper, and 3g, which limits its children: each round starts about twenty Node children,
  * so `npm run test:stress` runs these two, and npm test the rounds against 3c and 3h.
  */
-import { afterEach, describe, it } from 'vitest';
+import { afterEach, describe, it as vitestIt } from 'vitest';
 import { type RunningStep } from '../scripts/lib/running-steps.ts';
 import { RESPONSE } from '../part1/webserver1.ts';
 import { hostileRound, type HostileStep } from './fixtures/hostile-round.ts';
+import { exercisedIt } from '../scripts/testing/exercised.ts';
+
+// A failure a started exercise explains (it changed the course code this test runs) is skipped,
+// naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.
+const it = exercisedIt(vitestIt, ['part1/', 'part2/', 'part3/']);
 
 const STEPS: HostileStep[] = [
   { step: '3f', args: ['--sleep', '0'], app: undefined, answer: RESPONSE },

@@ -5,7 +5,7 @@
  * for the life of the pool, so no client is refused while workers are replaced (issue 15);
  * part3/pool-keeps-port.test.ts holds the rest of that promise in npm test.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it as vitestIt } from 'vitest';
 import {
   openClient,
   startStep,
@@ -14,6 +14,11 @@ import {
 } from '../scripts/lib/running-steps.ts';
 import { exchange } from '../scripts/lib/wire.ts';
 import { RESTART_DELAY_MS } from './webserver3i.ts';
+import { exercisedIt } from '../scripts/testing/exercised.ts';
+
+// A failure a started exercise explains (it changed the course code this test runs) is skipped,
+// naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.
+const it = exercisedIt(vitestIt, ['part1/', 'part2/', 'part3/']);
 
 // Connection: close: 3i keeps connections open otherwise (RFC 9112 §9.3), and these clients read to the end.
 const GET = (path: string) =>
