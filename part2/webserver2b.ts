@@ -15,7 +15,6 @@
  * See it:    npm run telnet -- localhost 8888  then send two requests, one after the other
  * Options:   --port N (8888)  --host H (localhost)  --quiet (no request/response log)
  */
-import { on } from 'node:events';
 import type { Server, Socket } from 'node:net';
 import { isProgram } from '../part1/cli.ts';
 import type { Application } from './gateway.ts';
@@ -103,18 +102,20 @@ async function serveRequests(
   readers.add(reader);
   connection.once('close', () => readers.delete(reader));
   const maxRequests = settings.maxRequestsPerConnection ?? MAX_REQUESTS_PER_CONNECTION;
-  try {
-    for await (const request of reader.requests()) {
-      const persistent = reader.served < maxRequests && !reader.closing && wantsPersistent(request);
-      if (!persistent) reader.stop(); // the handler reads (and drops) what still comes
-      await handleOneRequest(connection, request, app, settings, persistent);
-      if (connection.writableEnded || connection.destroyed) return; // closed after its response
+  for (let served = 0; served < maxRequests; served++) {
+    let request: Request;
+    try {
+      request = await reader.readRequest(served === 0);
+    } catch (error) {
+      if (error instanceof HttpError) sendError(connection, error, settings);
+      else if (!connection.destroyed) closeConnection(connection, false); // idle, or a FIN
+      return;
     }
-  } catch (error) {
-    if (!(error instanceof HttpError)) throw error; // not the client's doing: guardConnection's
-    return sendError(connection, error, settings);
+    const persistent = served + 1 < maxRequests && !reader.closing && wantsPersistent(request);
+    if (!persistent) reader.stop(); // the handler reads (and drops) what still comes
+    await handleOneRequest(connection, request, app, settings, persistent);
+    if (connection.writableEnded || connection.destroyed) return; // closed after its response
   }
-  if (!connection.destroyed) closeConnection(connection, false); // idle, closing, or a FIN
 }
 // #endregion
 
@@ -156,23 +157,30 @@ export function wantsPersistent(request: Request): boolean {
 
 // #region read-request
 /**
- * The requests of one connection, one after another, as an async iterator (gunicorn's parser is
- * one a worker pulls from), however their bytes arrive: the {@link RequestDecoder} of decoder.ts
- * says where a request ends, and what follows it starts the next one. Bytes that come while a
- * response is being made wait in Node's own event iterator (`events.on`), which pauses the
- * socket when they pile up: a pipelining client (RFC 9112 §9.3.2) cannot fill our memory with
- * requests we have not answered yet, and they are answered in order.
+ * Reads the requests of one connection, one after another, however their
+ * bytes arrive: the {@link RequestDecoder} of decoder.ts says where a request
+ * ends, and what follows it starts the next one. A pipelining client sends
+ * several before it reads an answer (RFC 9112 §9.3.2); they wait here, in
+ * order, and the socket is paused meanwhile, so one client cannot fill our
+ * memory with requests we have not answered yet.
  */
 export class RequestReader {
-  /** Requests handed out so far. */
-  served = 0;
+  private decoder: RequestDecoder;
+  private readonly ready: Array<Request | Error> = []; // read ahead, in order
+  private waiting: ((outcome: Request | Error) => void) | undefined;
+  private idle = true; // no byte of the next request yet
+  private continueDue = false;
   /** The server is closing: no request after the one under way. */
   closing = false;
-  private answering = false; // a request is handed out and not yet answered
-  private idle = true; // no byte of the next request yet
-  private timeoutMs = 0; // the silence the connection is allowed now (setTimeout)
-  private readonly stopped = new AbortController(); // its reason: why no request will come
+  private quietIfIdle = false; // on a timeout: close quietly if idle (not the first request)
+  private timeoutMs = 0;
   private readonly limits: Limits;
+  // A total deadline for each head and body, running only while a request is awaited: a
+  // pipelined request that waits its turn is not the client's delay.
+  private readonly deadline: RequestDeadline;
+  private readonly onData = (chunk: Buffer) => this.push(chunk);
+  private readonly onEnd = () => this.settle(this.decoder.end()); // a half-close
+  private readonly onClose = () => this.settle(new Error('the client went away'));
 
   constructor(
     private readonly connection: Socket,
@@ -180,114 +188,109 @@ export class RequestReader {
   ) {
     const maxHeadBytes = options.maxHeadBytes ?? MAX_HEAD_BYTES;
     this.limits = { maxHeadBytes, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES };
+    this.decoder = new RequestDecoder(this.limits);
+    this.deadline = new RequestDeadline(options, (error) => this.refuse(error));
+    connection.on('data', this.onData);
+    connection.on('end', this.onEnd);
+    connection.on('close', this.onClose);
     // One listener for the connection's life: setTimeout(ms, callback) would add one per request.
-    connection.on('timeout', () => this.onSilence());
+    connection.on('timeout', () => this.onTimeout());
   }
 
   /**
-   * Each request once it is whole, in order; ends when the client closes or we stop reading.
+   * The next request, once it is whole. The first may take REQUEST_TIMEOUT_MS (people type);
+   * between two requests the connection may idle KEEP_ALIVE_TIMEOUT_MS, then closes quietly.
    * @throws HttpError for a request to refuse (400, 408, 413, 431, 501, 505); a plain Error
-   *   when the client went away or idle too long, or the server is closing.
+   *   when the client closed, or went idle too long.
    */
-  async *requests(): AsyncGenerator<Request> {
-    let decoder = new RequestDecoder(this.limits);
-    // A total deadline for each head and body: a trickle cannot stretch them (decoder.ts).
-    const deadline = new RequestDeadline(this.options, (error) => this.stop(error));
-    const signal = this.stopped.signal;
-    // highWaterMark: Node pauses the socket while more than one chunk waits here unread.
-    const events = { close: ['end', 'close'], signal, highWaterMark: 1 };
-    const chunks = on(this.connection, 'data', events) as AsyncIterable<[Buffer]>;
-    this.awaitRequest();
-    try {
-      for await (const [chunk] of chunks) {
-        this.idle = false;
-        for (let rest = chunk; rest.length > 0;) {
-          const request = decoder.push(rest);
-          this.continueIfAsked(decoder);
-          if (!request) break; // not whole yet: wait for more bytes
-          rest = decoder.rest; // the start of the next request, if any
-          decoder = new RequestDecoder(this.limits);
-          deadline.clear();
-          this.handOut(rest);
-          yield request; // answered once the loop asks for the next one
-          this.awaitRequest();
-        }
-        deadline.follow(decoder);
-      }
-    } catch (error) {
-      // A request to refuse (ours, or the deadline's 408) goes to the caller; the client gone (a
-      // socket error), idle too long, or the server closing just end the iteration.
-      const why: unknown = signal.aborted ? signal.reason : error;
-      if (why instanceof HttpError || !(signal.aborted || isSocketError(why))) throw why;
-      return;
-    } finally {
-      deadline.clear();
+  readRequest(first: boolean): Promise<Request> {
+    const outcome = this.ready.shift();
+    if (this.ready.length === 0 && this.connection.isPaused()) this.connection.resume();
+    if (outcome !== undefined) {
+      return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
     }
-    const broken = decoder.end(); // the client stopped sending (a half-close), or went away
-    // A half-close in the middle of a request: 400. A reset: nobody left to tell.
-    if (broken instanceof HttpError && !this.connection.destroyed) throw broken;
-  }
-
-  /**
-   * RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for 100 Continue before its
-   * body. Its bytes are read only between responses, so it never goes out in the middle of one.
-   */
-  private continueIfAsked(decoder: RequestDecoder): void {
-    if (decoder.takeContinue()) this.connection.write(CONTINUE);
-  }
-
-  /** A request goes out to be answered; `rest`, what came after it, starts the next. */
-  private handOut(rest: Buffer): void {
-    this.served += 1;
-    this.answering = true;
-    this.idle = rest.length === 0;
-  }
-
-  /**
-   * The timeout while we wait for a request: the first, or one under way, may take
-   * REQUEST_TIMEOUT_MS (people type); between two requests the connection may idle
-   * KEEP_ALIVE_TIMEOUT_MS, then closes quietly (RFC 9112 §9.5). Set only when its length
-   * changes: re-arming the socket's timer twice a request showed in the profile.
-   */
-  private awaitRequest(): void {
-    this.answering = false;
-    if (this.closing && this.idle) this.stop(new Error('the server is closing'));
+    if (this.closing && this.idle) return Promise.reject(new Error('the server is closing'));
+    if (this.continueDue) this.connection.write(CONTINUE); // RFC 9110 §10.1.1, now its turn
+    this.continueDue = false;
     const { requestTimeoutMs = REQUEST_TIMEOUT_MS, keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS } =
       this.options;
-    const timeoutMs = this.served === 0 || !this.idle ? requestTimeoutMs : keepAliveTimeoutMs;
+    const timeoutMs = first || !this.idle ? requestTimeoutMs : keepAliveTimeoutMs;
+    this.quietIfIdle = !first;
+    // The timer stays armed while a response is made (onTimeout ignores it then); set it only
+    // when its length changes: re-arming it twice a request showed in the profile.
     if (timeoutMs !== this.timeoutMs) this.connection.setTimeout(timeoutMs);
     this.timeoutMs = timeoutMs;
+    return new Promise((resolve, reject) => {
+      this.waiting = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
+      this.deadline.follow(this.decoder); // bytes of this request may have come already
+    });
   }
 
-  /** The connection was silent that long: idle between two requests, a quiet close; else 408. */
-  private onSilence(): void {
-    if (this.answering) return; // a response is being made: not idle, only slow
-    if (this.idle && this.served > 0) this.stop(new Error(`idle for ${this.timeoutMs} ms`));
-    else this.stop(new HttpError(408, `no complete request after ${this.timeoutMs} ms`));
+  private onTimeout(): void {
+    if (!this.waiting) return; // a response is being made: not idle, only slow
+    const timeoutMs = this.timeoutMs;
+    if (this.idle && this.quietIfIdle) this.settle(new Error(`idle for ${timeoutMs} ms`));
+    else this.settle(new HttpError(408, `no complete request after ${timeoutMs} ms`));
   }
 
   /** The server is closing: end the connection now if it waits idle, else after its response. */
   closeWhenIdle(): void {
     this.closing = true;
-    if (!this.answering && this.idle) this.stop(new Error('the server is closing'));
+    if (this.waiting && this.idle) this.settle(new Error('the server is closing'));
   }
 
-  /**
-   * Stops reading: no request after the one under way; `why` ends the iteration (the 408 to
-   * send, or why the connection closes quietly). What still comes flows on to the handler, which
-   * reads and drops it before the close.
-   */
-  stop(why: Error = new Error('the last request is being answered')): void {
-    this.stopped.abort(why);
+  /** Stops reading: the connection closes after the response being made. */
+  stop(): void {
+    this.deadline.clear();
+    this.connection.off('data', this.onData);
+    this.connection.off('end', this.onEnd);
+    this.connection.off('close', this.onClose);
     this.connection.resume();
+  }
+
+  private push(chunk: Buffer): void {
+    this.idle = false;
+    try {
+      for (let request = this.decoder.push(chunk); request; request = this.decoder.push(chunk)) {
+        chunk = this.decoder.rest; // the start of the next request, if any
+        this.decoder = new RequestDecoder(this.limits);
+        this.continueDue = false; // its body came without waiting for 100 Continue
+        this.idle = chunk.length === 0;
+        this.settle(request);
+        if (chunk.length === 0) break;
+      }
+      if (this.waiting) this.deadline.follow(this.decoder);
+      // RFC 9110 §10.1.1: the client waits for 100 Continue; it goes out at once if no response
+      // is being made, else after that response (readRequest), never in its middle.
+      if (this.decoder.takeContinue()) {
+        if (this.waiting) this.connection.write(CONTINUE);
+        else this.continueDue = true;
+      }
+    } catch (error) {
+      this.refuse(error as Error);
+    }
+  }
+
+  /** A request we refuse: nothing after it is read as a request. */
+  private refuse(error: Error): void {
+    this.stop();
+    this.settle(error);
+  }
+
+  /** Hands a request (or why there is none) to whoever waits, else keeps it, in order. */
+  private settle(outcome: Request | Error): void {
+    const waiting = this.waiting;
+    if (waiting) {
+      this.deadline.clear();
+      this.waiting = undefined;
+      waiting(outcome);
+    } else {
+      this.ready.push(outcome);
+      if (!(outcome instanceof Error)) this.connection.pause(); // enough read ahead
+    }
   }
 }
 // #endregion
-
-/** Whether `error` is the socket's own ('error' event: ECONNRESET, EPIPE...), not a bug of ours. */
-function isSocketError(error: unknown): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).syscall !== undefined;
-}
 
 // Run the server only when this file is the program, not when a test or Part 3 imports it.
 if (isProgram('webserver2b')) {
