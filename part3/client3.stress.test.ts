@@ -6,16 +6,14 @@
  * the same machine. (npm test runs client3's 60 against 3a, which serves them in turn.)
  */
 import { afterEach, expect, it as vitestIt } from 'vitest';
-import { budgetFor, timed } from '../scripts/testing/budget.ts';
 import {
   reportNumbers,
   runClient3,
   startStep,
   type RunningStep,
 } from '../scripts/lib/running-steps.ts';
-import { assertSameBytes, exchange } from '../scripts/lib/wire.ts';
-import { RESPONSE } from '../part1/webserver1.ts';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
+import { sixtyConnections } from './fixtures/client3-sixty.ts';
 
 // A failure a started exercise explains (it changed the course code this test runs) is skipped,
 // naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.
@@ -44,32 +42,5 @@ it('1024 connections at once against 3i: all answered within 16 bursts of 64, an
 
 it('2 client processes x 30 connections against 3g: every response comes back and ends', async () => {
   server = await startStep('3g');
-  // One exchange timed first: client3's --timeout is 60 of them one after another, twice over.
-  const warmUp = await timed(() =>
-    exchange(server!.target, [Buffer.from('GET /warm-up HTTP/1.1\r\nHost: localhost\r\n\r\n')]),
-  );
-  assertSameBytes(warmUp.result.bytes, RESPONSE, 'the warm-up');
-  const timeout = String(Math.ceil(budgetFor(warmUp.ms, 60) / 1000));
-  const { code, stdout } = await runClient3([
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(server.target.port),
-    '--max-clients',
-    '2',
-    '--max-conns',
-    '30',
-    '--timeout',
-    timeout,
-  ]);
-  expect(code).toBe(0);
-  expect(reportNumbers(stdout)).toMatchObject({
-    connected: 60,
-    failed: 0,
-    responses: 60,
-    ended: 60,
-    empty: 0,
-    'open at timeout': 0,
-  });
-  expect(stdout).toContain('errors:           none');
+  await sixtyConnections(server);
 });
