@@ -192,6 +192,8 @@ export class RequestReader {
     this.decoder = new RequestDecoder(this.limits);
     // A total deadline for each head and body: a trickle cannot stretch them (decoder.ts).
     this.deadline = new RequestDeadline(options, (error) => this.onDeadline(error));
+    // After a refusal or a reset nothing reads on: the deadline's timer goes with the connection.
+    connection.once('close', () => this.deadline.clear());
     // One listener for the connection's life: setTimeout(ms, callback) would add one per request.
     connection.on('timeout', () => (this.silent = true));
   }
