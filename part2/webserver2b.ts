@@ -7,7 +7,8 @@
  * client says `Connection: close` (HTTP/1.0: unless it said `keep-alive`), the
  * connection stays idle too long, or it has carried its maximum of requests.
  * Requests that arrive before their predecessors are answered (pipelining) wait
- * their turn and are answered in order. A response whose length the
+ * their turn in the socket's buffer, as the reader reads only between two
+ * responses, and are answered in order. A response whose length the
  * application does not give goes out chunked (HTTP/1.1) or ends with the
  * close (HTTP/1.0). A refused request (4xx) still ends the connection.
  *
@@ -91,7 +92,7 @@ export function handleConnection(
   );
 }
 
-/** Reads request after request, refusing a bad one; answers each, until one is the last. */
+/** For each request on the connection: answer it, until one is the last; refuse a bad one. */
 async function serveRequests(
   connection: Socket,
   app: Application,
@@ -102,26 +103,28 @@ async function serveRequests(
   readers.add(reader);
   connection.once('close', () => readers.delete(reader));
   const maxRequests = settings.maxRequestsPerConnection ?? MAX_REQUESTS_PER_CONNECTION;
-  for (let served = 0; served < maxRequests; served++) {
-    let request: Request;
-    try {
-      request = await reader.readRequest(served === 0);
-    } catch (error) {
-      if (error instanceof HttpError) sendError(connection, error, settings);
-      else if (!connection.destroyed) closeConnection(connection, false); // idle, or a FIN
-      return;
+  let request: Request | undefined;
+  try {
+    while ((request = await reader.next()) !== undefined) {
+      const persistent = reader.served < maxRequests && !reader.closing && wantsPersistent(request);
+      if (!persistent) reader.stop(); // the handler reads (and drops) what still comes
+      await handleOneRequest(connection, request, app, settings, persistent);
+      if (connection.writableEnded || connection.destroyed) return; // closed after its response
     }
-    const persistent = served + 1 < maxRequests && !reader.closing && wantsPersistent(request);
-    if (!persistent) reader.stop(); // the handler reads (and drops) what still comes
-    await handleOneRequest(connection, request, app, settings, persistent);
-    if (connection.writableEnded || connection.destroyed) return; // closed after its response
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error; // not the client's doing: guardConnection's
+    return sendError(connection, error, settings);
   }
+  if (!connection.destroyed) closeConnection(connection, false); // idle, closing, or a FIN
 }
 // #endregion
 
 // #region handle-one-request
-/** Answers one request on a connection; `persistent`: leave the connection open after it. */
-export async function handleOneRequest(
+/**
+ * Answers one request on a connection; `persistent`: leave the connection open after it. Not
+ * `async`: it returns runApplication's promise, one promise a request fewer (node --cpu-prof).
+ */
+export function handleOneRequest(
   connection: Socket,
   request: Request,
   app: Application,
@@ -132,7 +135,7 @@ export async function handleOneRequest(
   const idleTimeoutMs = settings.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
   const handler = new ResponseHandler(connection, request, settings, { persistent, idleTimeoutMs });
   const environ = getEnviron(request, connection, settings, settings.errors);
-  await runApplication(app, environ, handler);
+  return runApplication(app, environ, handler);
 }
 
 /**
@@ -157,30 +160,28 @@ export function wantsPersistent(request: Request): boolean {
 
 // #region read-request
 /**
- * Reads the requests of one connection, one after another, however their
- * bytes arrive: the {@link RequestDecoder} of decoder.ts says where a request
- * ends, and what follows it starts the next one. A pipelining client sends
- * several before it reads an answer (RFC 9112 §9.3.2); they wait here, in
- * order, and the socket is paused meanwhile, so one client cannot fill our
- * memory with requests we have not answered yet.
+ * The requests of one connection, one after another, as a worker pulls them (gunicorn's parser
+ * is an iterator): next() reads the socket until the {@link RequestDecoder} of decoder.ts says a
+ * request is whole; what follows it starts the next one. The socket stays in paused mode (Node
+ * docs, "Two reading modes"): we read only while no response is being made, so a pipelining
+ * client (RFC 9112 §9.3.2) is answered in order, and what it sends meanwhile waits in Node's
+ * buffer, which stops reading from the kernel once it holds highWaterMark bytes: it cannot
+ * fill our memory with requests we have not answered yet.
  */
 export class RequestReader {
-  private decoder: RequestDecoder;
-  private readonly ready: Array<Request | Error> = []; // read ahead, in order
-  private waiting: ((outcome: Request | Error) => void) | undefined;
-  private idle = true; // no byte of the next request yet
-  private continueDue = false;
+  /** Requests handed out so far. */
+  served = 0;
   /** The server is closing: no request after the one under way. */
   closing = false;
-  private quietIfIdle = false; // on a timeout: close quietly if idle (not the first request)
-  private timeoutMs = 0;
+  private decoder: RequestDecoder;
+  private rest: Buffer | null = null; // read past the last request: the next one's start
+  private answering = false; // a request is handed out and not yet answered
+  private stopped = false; // no request after the one under way
+  private silent = false; // the socket's 'timeout' came: silent for timeoutMs
+  private timeoutMs = 0; // the silence the connection is allowed now (setTimeout)
+  private late: HttpError | undefined; // the request's total deadline passed
   private readonly limits: Limits;
-  // A total deadline for each head and body, running only while a request is awaited: a
-  // pipelined request that waits its turn is not the client's delay.
   private readonly deadline: RequestDeadline;
-  private readonly onData = (chunk: Buffer) => this.push(chunk);
-  private readonly onEnd = () => this.settle(this.decoder.end()); // a half-close
-  private readonly onClose = () => this.settle(new Error('the client went away'));
 
   constructor(
     private readonly connection: Socket,
@@ -189,106 +190,142 @@ export class RequestReader {
     const maxHeadBytes = options.maxHeadBytes ?? MAX_HEAD_BYTES;
     this.limits = { maxHeadBytes, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES };
     this.decoder = new RequestDecoder(this.limits);
-    this.deadline = new RequestDeadline(options, (error) => this.refuse(error));
-    connection.on('data', this.onData);
-    connection.on('end', this.onEnd);
-    connection.on('close', this.onClose);
+    // A total deadline for each head and body: a trickle cannot stretch them (decoder.ts).
+    this.deadline = new RequestDeadline(options, (error) => this.onDeadline(error));
+    // After a refusal or a reset nothing reads on: the deadline's timer goes with the connection.
+    connection.once('close', () => this.deadline.clear());
     // One listener for the connection's life: setTimeout(ms, callback) would add one per request.
-    connection.on('timeout', () => this.onTimeout());
+    connection.on('timeout', () => (this.silent = true));
+  }
+
+  // #region next-request
+  /**
+   * The next request, once it is whole; undefined when there is none to answer: the client
+   * closed, went idle too long, or the server is closing.
+   * @throws HttpError for a request to refuse (400, 408, 413, 431, 501, 505)
+   */
+  async next(): Promise<Request | undefined> {
+    this.awaitRequest();
+    while (!this.stopped) {
+      const chunk: Buffer | null = this.rest ?? this.connection.read();
+      this.rest = null;
+      if (chunk !== null) {
+        const request = this.push(chunk);
+        if (request) return request;
+      } else if (this.connection.readableEnded || this.connection.destroyed) {
+        return this.ended();
+      } else {
+        this.deadline.follow(this.decoder); // bytes of this request may have come already
+        await socketNews(this.connection);
+        this.checkSilence();
+      }
+    }
+    return undefined;
+  }
+  // #endregion
+
+  /** Adds bytes to the request under way; the request once it is whole. */
+  private push(chunk: Buffer): Request | undefined {
+    const request = this.decoder.push(chunk);
+    this.continueIfAsked();
+    if (!request) return undefined;
+    if (this.decoder.rest.length > 0) this.rest = this.decoder.rest;
+    this.decoder = new RequestDecoder(this.limits);
+    this.deadline.clear();
+    this.served += 1;
+    this.answering = true;
+    return request;
   }
 
   /**
-   * The next request, once it is whole. The first may take REQUEST_TIMEOUT_MS (people type);
-   * between two requests the connection may idle KEEP_ALIVE_TIMEOUT_MS, then closes quietly.
-   * @throws HttpError for a request to refuse (400, 408, 413, 431, 501, 505); a plain Error
-   *   when the client closed, or went idle too long.
+   * RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for 100 Continue before its
+   * body. We read only between responses, so it never goes out in the middle of one.
    */
-  readRequest(first: boolean): Promise<Request> {
-    const outcome = this.ready.shift();
-    if (this.ready.length === 0 && this.connection.isPaused()) this.connection.resume();
-    if (outcome !== undefined) {
-      return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
-    }
-    if (this.closing && this.idle) return Promise.reject(new Error('the server is closing'));
-    if (this.continueDue) this.connection.write(CONTINUE); // RFC 9110 §10.1.1, now its turn
-    this.continueDue = false;
-    const { requestTimeoutMs = REQUEST_TIMEOUT_MS, keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS } =
-      this.options;
-    const timeoutMs = first || !this.idle ? requestTimeoutMs : keepAliveTimeoutMs;
-    this.quietIfIdle = !first;
-    // The timer stays armed while a response is made (onTimeout ignores it then); set it only
-    // when its length changes: re-arming it twice a request showed in the profile.
-    if (timeoutMs !== this.timeoutMs) this.connection.setTimeout(timeoutMs);
-    this.timeoutMs = timeoutMs;
-    return new Promise((resolve, reject) => {
-      this.waiting = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
-      this.deadline.follow(this.decoder); // bytes of this request may have come already
-    });
+  private continueIfAsked(): void {
+    if (this.decoder.takeContinue()) this.connection.write(CONTINUE);
   }
 
-  private onTimeout(): void {
-    if (!this.waiting) return; // a response is being made: not idle, only slow
-    const timeoutMs = this.timeoutMs;
-    if (this.idle && this.quietIfIdle) this.settle(new Error(`idle for ${timeoutMs} ms`));
-    else this.settle(new HttpError(408, `no complete request after ${timeoutMs} ms`));
+  /**
+   * The silence allowed while we wait for a request: the first, or one under way, may take
+   * REQUEST_TIMEOUT_MS (people type); between two requests the connection may idle
+   * KEEP_ALIVE_TIMEOUT_MS, then closes quietly (RFC 9112 §9.5). Set only when its length
+   * changes: re-arming the socket's timer twice a request showed in the profile.
+   */
+  private awaitRequest(): void {
+    this.answering = false;
+    this.silent = false;
+    if (this.closing && this.idle()) this.stopped = true;
+    const { requestTimeoutMs = REQUEST_TIMEOUT_MS, keepAliveTimeoutMs = KEEP_ALIVE_TIMEOUT_MS } =
+      this.options;
+    const timeoutMs = this.served === 0 || !this.idle() ? requestTimeoutMs : keepAliveTimeoutMs;
+    if (timeoutMs !== this.timeoutMs) this.connection.setTimeout(timeoutMs);
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** After a wait: too late, or silent too long? Idle between two requests, a quiet close. */
+  private checkSilence(): void {
+    if (this.late) throw this.late;
+    if (!this.silent) return;
+    if (this.served > 0 && this.idle()) this.stopped = true;
+    else throw new HttpError(408, `no complete request after ${this.timeoutMs} ms`);
+  }
+
+  /**
+   * The total deadline of the request under way passed: a silence too long for this request, so
+   * it wakes a waiting next() as the socket's own 'timeout' does, and next() refuses it (408).
+   */
+  private onDeadline(error: HttpError): void {
+    this.late = error;
+    this.connection.emit('timeout');
+  }
+
+  /** The client stopped sending (a half-close) or went away: mid-request, a 400 if it can hear. */
+  private ended(): undefined {
+    const broken = this.decoder.end();
+    if (broken instanceof HttpError && !this.connection.destroyed) throw broken;
+    return undefined;
+  }
+
+  /** No byte of the next request has come yet. */
+  private idle(): boolean {
+    return (
+      this.rest === null && this.decoder.stage === 'none' && this.connection.readableLength === 0
+    );
   }
 
   /** The server is closing: end the connection now if it waits idle, else after its response. */
   closeWhenIdle(): void {
     this.closing = true;
-    if (this.waiting && this.idle) this.settle(new Error('the server is closing'));
+    // Its 'close' wakes the waiting next(), which finds the connection gone.
+    if (!this.answering && this.idle()) closeConnection(this.connection, false);
   }
 
-  /** Stops reading: the connection closes after the response being made. */
+  /**
+   * Stops reading: no request after the one under way. What still comes flows on to the
+   * handler, which reads and drops it before the close.
+   */
   stop(): void {
+    this.stopped = true;
     this.deadline.clear();
-    this.connection.off('data', this.onData);
-    this.connection.off('end', this.onEnd);
-    this.connection.off('close', this.onClose);
     this.connection.resume();
   }
+}
 
-  private push(chunk: Buffer): void {
-    this.idle = false;
-    try {
-      for (let request = this.decoder.push(chunk); request; request = this.decoder.push(chunk)) {
-        chunk = this.decoder.rest; // the start of the next request, if any
-        this.decoder = new RequestDecoder(this.limits);
-        this.continueDue = false; // its body came without waiting for 100 Continue
-        this.idle = chunk.length === 0;
-        this.settle(request);
-        if (chunk.length === 0) break;
-      }
-      if (this.waiting) this.deadline.follow(this.decoder);
-      // RFC 9110 §10.1.1: the client waits for 100 Continue; it goes out at once if no response
-      // is being made, else after that response (readRequest), never in its middle.
-      if (this.decoder.takeContinue()) {
-        if (this.waiting) this.connection.write(CONTINUE);
-        else this.continueDue = true;
-      }
-    } catch (error) {
-      this.refuse(error as Error);
-    }
-  }
+/** What ends a wait for bytes: bytes to read, their end, the close, or a silence. */
+const NEWS = ['readable', 'end', 'close', 'timeout'] as const;
 
-  /** A request we refuse: nothing after it is read as a request. */
-  private refuse(error: Error): void {
-    this.stop();
-    this.settle(error);
-  }
-
-  /** Hands a request (or why there is none) to whoever waits, else keeps it, in order. */
-  private settle(outcome: Request | Error): void {
-    const waiting = this.waiting;
-    if (waiting) {
-      this.deadline.clear();
-      this.waiting = undefined;
-      waiting(outcome);
-    } else {
-      this.ready.push(outcome);
-      if (!(outcome instanceof Error)) this.connection.pause(); // enough read ahead
-    }
-  }
+/**
+ * Resolves at the socket's next news (NEWS): one small promise a wait, its listeners removed
+ * when it comes. Node's 'readable' (paused mode) says bytes wait to be read().
+ */
+function socketNews(connection: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = () => {
+      for (const event of NEWS) connection.off(event, wake);
+      resolve();
+    };
+    for (const event of NEWS) connection.on(event, wake);
+  });
 }
 // #endregion
 

@@ -26,14 +26,22 @@ export const REQUESTS = {
   ab: 'GET /hello HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: 127.0.0.1:8888\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n',
 };
 
-/** Just enough of a net.Socket for handleConnection: events in, writes counted, never closed. */
+/**
+ * Just enough of a net.Socket for handleConnection: bytes in (paused mode: feed() queues them and
+ * says 'readable', read() hands them out), writes counted, never closed.
+ */
 class StandInSocket extends EventEmitter {
   remoteAddress = '127.0.0.1';
   destroyed = false;
+  readableEnded = false;
   writableEnded = false;
   writableLength = 0;
   writes = 0;
   private paused = false;
+  private readonly queue: Buffer[] = [];
+  get readableLength(): number { return this.queue.reduce((sum, bytes) => sum + bytes.length, 0); }
+  feed(bytes: Buffer): void { this.queue.push(bytes); this.emit('readable'); }
+  read(): Buffer | null { return this.queue.shift() ?? null; }
   write(_bytes: unknown, encodingOrCallback?: unknown, callback?: () => void): boolean {
     this.writes++;
     (typeof encodingOrCallback === 'function' ? encodingOrCallback : callback)?.();
@@ -62,7 +70,7 @@ export async function measureGatewayCost(request: string, requests: number): Pro
   const turn = () => new Promise((resolve) => setImmediate(resolve));
   const feed = async (n: number) => {
     for (let i = 1; i <= n; i++) {
-      socket.emit('data', bytes);
+      socket.feed(bytes);
       if (i % 64 === 0) await turn(); // let the responses' promises settle, as the event loop would
     }
     await turn();
