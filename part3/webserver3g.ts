@@ -55,10 +55,7 @@ export const DEFAULT_MAX_CHILDREN = 32;
 // #endregion
 
 /** The parent's options: --max-children, and 3h's --quiet (the reaper reports failures only). */
-export interface ParentOptions {
-  maxChildren: number;
-  quiet?: boolean;
-}
+type ParentOptions = { maxChildren: number; quiet?: boolean };
 
 // #region serve-forever
 /**
