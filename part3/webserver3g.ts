@@ -54,13 +54,16 @@ export const DEFAULT_SLEEP_SECONDS = 0;
 export const DEFAULT_MAX_CHILDREN = 32;
 // #endregion
 
+/** The parent's options: --max-children, and 3h's --quiet (the reaper reports failures only). */
+type ParentOptions = { maxChildren: number; quiet?: boolean };
+
 // #region serve-forever
 /**
  * Accepts connections for ever, and forks a child to serve each one: the
  * original's `while True: accept(); fork(); ...`. Node's event loop is the
  * loop; each 'connection' event is one accept().
  */
-export function serveForever(server: Server, { maxChildren }: { maxChildren: number }): void {
+export function serveForever(server: Server, { maxChildren, quiet }: ParentOptions): void {
   const waiting: Socket[] = []; // accepted and paused, not yet handed to a child; oldest first
   let alive = 0;
   // #region grim-reaper
@@ -70,7 +73,7 @@ export function serveForever(server: Server, { maxChildren }: { maxChildren: num
     const how = signal ? `signal ${signal}` : `status ${code}`;
     const counts = `${alive} alive, ${waiting.length} waiting`;
     const print = code === 0 ? console.log : console.error; // a failure on stderr
-    print(`Child ${child.pid} terminated with ${how} (${counts})`);
+    if (code !== 0 || !quiet) print(`Child ${child.pid} terminated with ${how} (${counts})`);
     forkChildren();
   }
   // #endregion

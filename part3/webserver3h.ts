@@ -10,7 +10,8 @@
  * processes run the same application at the same time (PEP 3333). The
  * parent loads the application once too, only to fail at once on a typo;
  * otherwise it is 3g's parent, imported unchanged. --quiet silences the
- * request log (for load tests).
+ * request log and the reaper's line for each child that exits with status 0
+ * (for load tests); a child that fails is still reported.
  *
  * Unlike a child of fork(2), each Node child imports the application again,
  * before it asks for its connection: part of what a child costs (NOTES.md).

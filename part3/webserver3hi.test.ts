@@ -81,6 +81,32 @@ where('POSIX signals', 'a process table').describe(
       await next.closed;
       expect(next.received().toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     });
+
+    // --quiet is for load tests: a burst of 1,024 would print 1,024 of the reaper's lines.
+    for (const row of [
+      { args: [], reaped: 'on stdout' },
+      { args: ['--quiet'], reaped: 'silent' },
+    ])
+      it(`${row.args.join(' ') || 'no flags'}: a child that exits 0 is reaped ${row.reaped}, a killed one on stderr`, async () => {
+        server = await startStep('3h', row.args, { app: WAIT_APP });
+        const served = openClient(server.target, GET('/served'));
+        const [, pid] = await server.line(/^arrived (\d+)$/, 'stderr');
+        process.kill(Number(pid), 'SIGUSR2');
+        await served.closed;
+        await until(() => childrenOf(server!.pid).length === 0, 'the served child is reaped');
+        const victim = openClient(server.target, GET('/victim'));
+        const [, victimPid] = (await server.lines(/^arrived (\d+)$/, 2, 'stderr'))[1]!;
+        process.kill(Number(victimPid), 'SIGKILL');
+        await server.line(
+          new RegExp(`^Child ${victimPid} terminated with signal SIGKILL`),
+          'stderr',
+        );
+        await victim.closed;
+        const reaped = server.stdout.filter((line) => line.startsWith(`Child ${pid} terminated`));
+        expect(reaped).toEqual(
+          row.args.length ? [] : [`Child ${pid} terminated with status 0 (0 alive, 0 waiting)`],
+        );
+      });
   },
 );
 
