@@ -357,10 +357,11 @@ export function forkChild(connection: Socket): ChildProcess {
 /**
  * How long a child may take to start and take its connection, in ms: the
  * parent kills a child that has not taken it by then, and a child that has
- * had no connection by then exits. A start costs 30-60 ms of CPU
- * (part3/NOTES.md), but 3f starts a child for every connection at once:
- * client3's 1024 need some 25 s of two cores' time before the last is
- * ready. A minute leaves room for that. Tests set LSBAWS_HANDOVER_TIMEOUT_MS
+ * had no connection by then exits. A start costs 30-60 ms of CPU on a
+ * quiet machine and 100-200 ms on a busy one (part3/NOTES.md), and 3f
+ * starts a child for every connection at once: client3's 1024 need some
+ * 25 s of two cores' time before the last is ready, on a quiet machine. A
+ * minute leaves room for that. Tests set LSBAWS_HANDOVER_TIMEOUT_MS
  * to watch it happen.
  */
 export const HANDOVER_TIMEOUT_MS = Number(process.env.LSBAWS_HANDOVER_TIMEOUT_MS ?? 60_000);

@@ -47,7 +47,7 @@ export const REQUEST_QUEUE_SIZE = 1024;
 export const DRAIN_TIMEOUT_MS = 35_000;
 /**
  * A worker that dies within HEALTHY_AFTER_MS of its start is replaced after RESTART_DELAY_MS,
- * doubled for each such death in a row, at most RESTART_DELAY_MAX_MS: at 30-60 ms of CPU a
+ * doubled for each such death in a row, at most RESTART_DELAY_MAX_MS: at 30-200 ms of CPU a
  * start (NOTES.md), two workers restarting for ever cost a tenth of a core, not two. In ms.
  */
 export const HEALTHY_AFTER_MS = 5_000;
