@@ -1,3 +1,5 @@
+import { relative, sep } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 // Socket tests wait on events, never on sleeps; a budget inside a test comes from what it
@@ -10,8 +12,47 @@ const BROWSER_TESTS = ['scripts/site/browser.test.ts', 'scripts/class/browser.te
 /** The heaviest bursts (hundreds of Node children at once): `npm run test:stress`, not `npm test`. */
 const STRESS_TESTS = '**/*.stress.test.ts';
 
+/**
+ * The files that take longest, longest first, measured (scripts/probe/probe.test.ts 40 s, ...
+ * scripts/telnet.test.ts 11 s, on 2 cores at a load of 15). Vitest orders a run by the durations
+ * it recorded in the last one (node_modules/.vite), and without them by file size: in a fresh
+ * clone (CI, a student's first `npm test`) these small files that wait on Node children started
+ * last and ran on alone, 20-30 s after the rest had finished. A file missing here only starts later.
+ */
+const SLOWEST_FIRST = [
+  'scripts/probe/probe.test.ts',
+  'part3/transcripts.test.ts',
+  'part3/hostile-clients.test.ts',
+  'scripts/exercises/cli.test.ts',
+  'part3/webserver3cd.test.ts',
+  'scripts/class.test.ts',
+  'scripts/exercise.test.ts',
+  'scripts/record.test.ts',
+  'scripts/start.test.ts',
+  'part3/webserver3efg.test.ts',
+  'part3/frameworks3i.test.ts',
+  'scripts/telnet.test.ts',
+];
+
+/** Vitest's order when it has durations for every file; else SLOWEST_FIRST, then vitest's. */
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const path = (spec: TestSpecification) => relative(this.ctx.config.root, spec.moduleId).split(sep).join('/');
+    const key = (spec: TestSpecification) => `${spec.project.name}:${relative(this.ctx.config.root, spec.moduleId)}`;
+    if (sorted.every((spec) => this.ctx.cache.getFileTestResults(key(spec)))) return sorted; // as vitest keys them
+    const projects = [...new Set(sorted.map((spec) => spec.project.name))]; // they run one after another
+    const rank = (spec: TestSpecification) => {
+      const at = SLOWEST_FIRST.indexOf(path(spec));
+      return projects.indexOf(spec.project.name) * 1000 + (at === -1 ? SLOWEST_FIRST.length : at);
+    };
+    return sorted.sort((a, b) => rank(a) - rank(b)); // stable: vitest's order among the rest
+  }
+}
+
 export default defineConfig({
   test: {
+    sequence: { sequencer: SlowestFirst },
     // Three test files at a time on two cores: most of a Part 3 test is waiting (for a child to
     // start, a timeout to pass), not computing. Measured: 1 worker 109 s, 3 workers 55 s, 4 workers
     // 58 s with timing tests starting to miss (2 cores, idle).

@@ -76,8 +76,9 @@ const zombies: Exercise = {
     if (!ok) return;
     const zombiesOf = (await ctx.load('part3/zombies.ts')).zombiesOf as (pid: number) => number[];
     // sh starts `true` in the background, then becomes `sleep` (exec): sleep never waits
-    // for children, so `true` stays a zombie of it until sleep exits. 5 s bounds its life.
-    const parent = spawn('sh', ['-c', 'true & exec sleep 5'], { stdio: 'ignore' });
+    // for children, so `true` stays a zombie of it until sleep exits. It must outlive both
+    // steps (killed below): at 5 s, on a busy machine, it exited first and was a zombie itself.
+    const parent = spawn('sh', ['-c', 'true & exec sleep 120'], { stdio: 'ignore' });
     try {
       await once(parent, 'spawn');
       await ctx.step(
