@@ -200,6 +200,7 @@ export function bodyLength(headers: Headers): number {
   const values = headers
     .filter(([name]) => isField(name, 'content-length'))
     .flatMap(([, value]) => value.split(','));
+  if (values.length === 0) return 0; // most requests: no Content-Length, nothing to check
   const encoding = headers.find(([name]) => isField(name, 'transfer-encoding'));
   if (encoding && values.length > 0) {
     // §6.3 item 3: both at once is how request smuggling starts; refuse it.
@@ -207,7 +208,6 @@ export function bodyLength(headers: Headers): number {
     throw new HttpError(400, `${reason} (RFC 9112 §6.3)`);
   }
   const lengths = new Set(values.map(stripOws));
-  if (lengths.size === 0) return 0;
   const [length] = lengths;
   if (lengths.size > 1 || !/^\d{1,15}$/.test(length!)) {
     const shown = JSON.stringify(values.join(','));
