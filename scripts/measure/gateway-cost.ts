@@ -127,7 +127,9 @@ async function compare(ref: string, request: string, requests: string, rounds: n
     console.log(`round ${round + 1}: ${names.map((name) => `${name} ${runs[name]!.at(-1)!.toFixed(0)} ns`).join(', ')}`);
   }
   const [base, candidate] = names.map((name) => median(runs[name]!));
-  console.log(`medians of ${rounds} rounds of ${requests} (${request}): ${ref} ${base!.toFixed(0)} ns, working tree ${candidate!.toFixed(0)} ns a request; difference ${(candidate! - base!).toFixed(0)} ns`);
+  // Each round's own difference too: a busy spell lifts both runs of a round, not the difference.
+  const paired = median(runs[names[1]!]!.map((ns, round) => ns - runs[ref]![round]!));
+  console.log(`medians of ${rounds} rounds of ${requests} (${request}): ${ref} ${base!.toFixed(0)} ns, working tree ${candidate!.toFixed(0)} ns a request; difference ${(candidate! - base!).toFixed(0)} ns, median of the rounds' differences ${paired.toFixed(0)} ns`);
 }
 
 async function main(): Promise<void> {
