@@ -263,7 +263,8 @@ export class ResponseHandler {
    */
   private sendHead(first: Uint8Array | undefined): boolean {
     this.applyFraming(this.decideFraming(first));
-    const fields = [...serverFields(this.settings), ...this.idleTimeoutField()];
+    const fields = serverFields(this.settings);
+    fields.push(...this.idleTimeoutField());
     const head = responseHead(this.status!, this.headers, fields, this.connectionField());
     logLines(this.settings.log, '> ', head);
     this.headersSent = true;

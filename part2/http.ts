@@ -166,6 +166,11 @@ export function isField(name: string, lower: string): boolean {
   return name.length === lower.length && name.toLowerCase() === lower;
 }
 
+/** Whether two field names are the same name, in any case (RFC 9110 §5.1); lengths first. */
+function isSameField(name: string, other: string): boolean {
+  return name.length === other.length && name.toLowerCase() === other.toLowerCase();
+}
+
 /**
  * RFC 9112 §3.2, host[:port] (RFC 3986 §3.2.2): a server answers 400 to any other Host, because an
  * application that rebuilds its URL from it could be misled.
@@ -241,8 +246,7 @@ export function responseHead(
   let lines = '';
   for (const [name, value] of headers) lines += `${name}: ${value}\r\n`;
   for (const [name, value] of defaults) {
-    const lower = name.toLowerCase();
-    if (!headers.some(([key]) => isField(key, lower))) lines += `${name}: ${value}\r\n`;
+    if (!headers.some(([key]) => isSameField(key, name))) lines += `${name}: ${value}\r\n`;
   }
   if (connection !== undefined) lines += `Connection: ${connection}\r\n`;
   return `HTTP/1.1 ${status}\r\n${lines}\r\n`;
