@@ -20,6 +20,7 @@ import { HttpError, isField, parseField, stripOws, TOKEN } from './http.ts';
  */
 function codings(headers: Headers): string[] {
   const fields = headers.filter(([name]) => isField(name, 'transfer-encoding'));
+  if (fields.length === 0) return []; // most requests: nothing to split, nothing to check
   const list = fields
     .flatMap(([, value]) => value.split(','))
     .map((coding) => stripOws(coding).toLowerCase())

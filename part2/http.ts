@@ -166,6 +166,11 @@ export function isField(name: string, lower: string): boolean {
   return name.length === lower.length && name.toLowerCase() === lower;
 }
 
+/** Whether two field names are the same name, in any case (RFC 9110 §5.1); lengths first. */
+function isSameField(name: string, other: string): boolean {
+  return name.length === other.length && name.toLowerCase() === other.toLowerCase();
+}
+
 /**
  * RFC 9112 §3.2, host[:port] (RFC 3986 §3.2.2): a server answers 400 to any other Host, because an
  * application that rebuilds its URL from it could be misled.
@@ -200,6 +205,7 @@ export function bodyLength(headers: Headers): number {
   const values = headers
     .filter(([name]) => isField(name, 'content-length'))
     .flatMap(([, value]) => value.split(','));
+  if (values.length === 0) return 0; // most requests: no Content-Length, nothing to check
   const encoding = headers.find(([name]) => isField(name, 'transfer-encoding'));
   if (encoding && values.length > 0) {
     // §6.3 item 3: both at once is how request smuggling starts; refuse it.
@@ -207,7 +213,6 @@ export function bodyLength(headers: Headers): number {
     throw new HttpError(400, `${reason} (RFC 9112 §6.3)`);
   }
   const lengths = new Set(values.map(stripOws));
-  if (lengths.size === 0) return 0;
   const [length] = lengths;
   if (lengths.size > 1 || !/^\d{1,15}$/.test(length!)) {
     const shown = JSON.stringify(values.join(','));
@@ -241,8 +246,7 @@ export function responseHead(
   let lines = '';
   for (const [name, value] of headers) lines += `${name}: ${value}\r\n`;
   for (const [name, value] of defaults) {
-    const lower = name.toLowerCase();
-    if (!headers.some(([key]) => isField(key, lower))) lines += `${name}: ${value}\r\n`;
+    if (!headers.some(([key]) => isSameField(key, name))) lines += `${name}: ${value}\r\n`;
   }
   if (connection !== undefined) lines += `Connection: ${connection}\r\n`;
   return `HTTP/1.1 ${status}\r\n${lines}\r\n`;
