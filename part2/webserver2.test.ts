@@ -12,6 +12,7 @@ import {
   HELLO_ANSWER as HELLO,
   refusal as errorResponse,
 } from '../scripts/testing/gateway-bytes.ts';
+import { logThatFailsOnce } from './fixtures/failing-log.ts';
 
 // These tests hold the course's bytes: a failure an exercise the student started explains is
 // skipped, naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.
@@ -638,12 +639,7 @@ describe('request target helpers', () => {
 
 describe('a failure of the server itself ends one connection, never the server', () => {
   it("a bug in the server's own path closes that connection; the next is served", async () => {
-    let broken = true;
-    const log = () => {
-      if (!broken) return;
-      broken = false; // once: the next connection finds the server working
-      throw new Error('a bug in the log');
-    };
+    const log = logThatFailsOnce();
     const failed = await ask(hello, GET_HELLO, { log });
     assertSameBytes(failed.bytes, Buffer.alloc(0));
     expect(failed.ending).toBe('end');

@@ -15,6 +15,7 @@ import { app as hello, sized } from './apps/hello.ts';
 import { wantsPersistent } from './webserver2b.ts';
 import type { Request } from './http.ts';
 import { crlf, refusal } from '../scripts/testing/gateway-bytes.ts';
+import { logThatFailsOnce } from './fixtures/failing-log.ts';
 
 // These tests hold the course's bytes: a failure an exercise the student started explains is
 // skipped, naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.
@@ -287,12 +288,7 @@ describe('wantsPersistent: RFC 9112 §9.3', () => {
 
 describe('a failure of the server itself ends one connection, never the server', () => {
   it("a bug in the server's own path closes that connection; the next is served", async () => {
-    let broken = true;
-    const log = () => {
-      if (!broken) return;
-      broken = false; // once: the next connection finds the server working
-      throw new Error('a bug in the log');
-    };
+    const log = logThatFailsOnce();
     const target = await start(sized, { log });
     const failed = await exchange(target, [GET]);
     assertSameBytes(failed.bytes, Buffer.alloc(0));

@@ -5,31 +5,18 @@
  * for the life of the pool, so no client is refused while workers are replaced (issue 15);
  * part3/pool-keeps-port.test.ts holds the rest of that promise in npm test.
  */
-import { afterEach, describe, expect, it as vitestIt } from 'vitest';
-import {
-  openClient,
-  startStep,
-  type RunningStep,
-  type TimedClient,
-} from '../scripts/lib/running-steps.ts';
+import { describe, expect, it as vitestIt } from 'vitest';
+import { openClient, startStep, type TimedClient } from '../scripts/lib/running-steps.ts';
 import { exchange } from '../scripts/lib/wire.ts';
 import { RESTART_DELAY_MS } from './webserver3i.ts';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
+import { CRASH_APP, GET, stoppedAfterEach } from './fixtures/pool-port.ts';
 
 // A failure a started exercise explains (it changed the course code this test runs) is skipped,
 // naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.
 const it = exercisedIt(vitestIt, ['part1/', 'part2/', 'part3/']);
 
-// Connection: close: 3i keeps connections open otherwise (RFC 9112 §9.3), and these clients read to the end.
-const GET = (path: string) =>
-  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
-const CRASH_APP = 'part3/fixtures/crashapp.ts:app';
-
-let servers: RunningStep[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.stop()));
-  servers = [];
-});
+const servers = stoppedAfterEach();
 
 /** Resolves once `client` has connected, or failed to (refused). */
 function connectedOrFailed(client: TimedClient): Promise<void> {

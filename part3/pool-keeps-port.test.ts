@@ -7,26 +7,18 @@
  * leaves no process (issue 8).
  */
 import { once } from 'node:events';
-import { afterEach, describe, expect, it as vitestIt } from 'vitest';
-import { openClient, startStep, type RunningStep } from '../scripts/lib/running-steps.ts';
+import { describe, expect, it as vitestIt } from 'vitest';
+import { openClient, startStep } from '../scripts/lib/running-steps.ts';
 import { processInfo, until } from '../scripts/lib/processes.ts';
 import { exchange } from '../scripts/lib/wire.ts';
 import { exercisedIt } from '../scripts/testing/exercised.ts';
+import { CRASH_APP, GET, stoppedAfterEach } from './fixtures/pool-port.ts';
 
 // A failure a started exercise explains (it changed the course code this test runs) is skipped,
 // naming it (scripts/testing/exercised.ts); on a clean tree every failure stands.
 const it = exercisedIt(vitestIt, ['part1/', 'part2/', 'part3/']);
 
-// Connection: close: 3i keeps connections open otherwise (RFC 9112 §9.3), and these clients read to the end.
-const GET = (path: string) =>
-  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
-const CRASH_APP = 'part3/fixtures/crashapp.ts:app';
-
-let servers: RunningStep[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.stop()));
-  servers = [];
-});
+const servers = stoppedAfterEach();
 
 describe('3i: the pool keeps its port while it replaces workers', () => {
   // 60 requests in a row, each ending its worker (about 60 Node starts), is
