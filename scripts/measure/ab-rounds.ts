@@ -1,7 +1,7 @@
 /**
  * Part 2 against node:http under ApacheBench, in alternating rounds:
  *
- *   npx tsx scripts/measure/ab-rounds.ts [--rounds 3] [--only keep-alive|close]
+ *   npx tsx scripts/measure/ab-rounds.ts [--rounds 3] [--only keep-alive|close] [--pin]
  *
  * keep-alive: webserver2b.ts (hello:sized) and node:http's keep-alive baseline, each
  * `ab -k -n 50000 -c 10` (the same bytes, Content-Length included); close: webserver2.ts
@@ -13,8 +13,14 @@
  * per second, each line gives the server's CPU time (user + system) a request, from /proc (n/a
  * elsewhere), the steadier figure on a shared machine. Servers run bundled, as `npm run bench`
  * runs them. Needs `ab` on the PATH (apache2-utils, httpd-tools).
+ *
+ * `--pin` (Linux, two cores or more; `taskset` from util-linux): the servers run on CPU 0 and ab
+ * on CPU 1, so that neither waits for the other's core and the scheduler cannot move them. On a
+ * 2-core machine it steadies the ratios: here (7 December 2026, keep-alive) three unpinned rounds
+ * gave 1.16, 0.66 and 0.79; three pinned ones 0.89, 0.90 and 0.92.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { startServer } from './server.ts';
@@ -59,7 +65,9 @@ const PAIRS: Pair[] = [
 /** One ab run: requests a second and the server's CPU µs a request (undefined without /proc). */
 function runAb(pid: number, port: number, args: string[], requests: number): { rate: number; cpuUs: number | undefined; failed: number } {
   const before = cpuTimeOf(pid);
-  const result = spawnSync('ab', ['-q', ...args, '-n', String(requests), `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const ab = ['ab', '-q', ...args, '-n', String(requests), `http://127.0.0.1:${port}/`];
+  const [program, ...rest] = pinned ? ['taskset', '-c', CLIENT_CPU, ...ab] : ab;
+  const result = spawnSync(program!, rest, { encoding: 'utf8' });
   const after = cpuTimeOf(pid);
   if (result.status !== 0) throw new Error(`ab failed: ${result.stderr || result.error?.message}`);
   const rate = Number(/Requests per second:\s+([\d.]+)/.exec(result.stdout)?.[1]);
@@ -68,8 +76,20 @@ function runAb(pid: number, port: number, args: string[], requests: number): { r
   return { rate, cpuUs, failed };
 }
 
+/** --pin: the CPUs the servers and ab run on (taskset -c). */
+const SERVER_CPU = '0';
+const CLIENT_CPU = '1';
+let pinned = false;
+
+/** Starts one side's server, on SERVER_CPU with --pin. */
+async function start(side: Side): Promise<{ child: ChildProcess; port: number }> {
+  const args = await side.command();
+  if (!pinned) return startServer(args);
+  return startServer(['-c', SERVER_CPU, process.execPath, ...args], 'taskset'); // taskset execs node: same pid
+}
+
 async function measurePair(pair: Pair, rounds: number): Promise<void> {
-  const servers = await Promise.all(pair.sides.map(async (side) => startServer(await side.command())));
+  const servers = await Promise.all(pair.sides.map(start));
   try {
     // Warm-up: V8 compiles the hot paths before we count.
     for (const { child, port } of servers) runAb(child.pid!, port, pair.ab, pair.requests / 5);
@@ -90,7 +110,12 @@ async function measurePair(pair: Pair, rounds: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, only: { type: 'string' }, pin: { type: 'boolean', default: false } } });
+  pinned = values.pin;
+  if (pinned && (process.platform !== 'linux' || availableParallelism() < 2 || spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status !== 0)) {
+    console.error('--pin needs Linux, two cores or more, and taskset (util-linux) on the PATH.');
+    process.exit(2);
+  }
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number above 0, not '${values.rounds}'`);
   if (spawnSync('ab', ['-V'], { stdio: 'ignore' }).status !== 0) {
