@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { bundle } from '../lib/bundle.ts';
+import { median } from '../lib/median.ts';
 import { REPO_ROOT } from '../lib/repo.ts';
 import { INSPECTOR, memoryOf } from '../lib/processes.ts';
 
@@ -54,11 +55,6 @@ export async function measureChild(file: string, execArgv: string[], env: NodeJS
 /** kB as MB, or `n/a` for what could not be measured. */
 function mb(kb: number): string {
   return Number.isNaN(kb) ? 'n/a'.padStart(6) : `${(kb / 1024).toFixed(0).padStart(3)} MB`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 async function main(): Promise<void> {

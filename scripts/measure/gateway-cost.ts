@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildApplication, BUILD_DIR, bundle } from '../lib/bundle.ts';
+import { median } from '../lib/median.ts';
 import { REPO_ROOT } from '../lib/repo.ts';
 
 /** The requests to feed, byte for byte as the two load generators send them. */
@@ -107,13 +108,6 @@ async function bundleRef(ref: string): Promise<string> {
 function runApart(serverBundle: string, request: string, requests: string): number {
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--bundle', serverBundle, '--request', request, '--requests', requests];
   return Number(execFileSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim());
-}
-
-/** The median of a list of numbers. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** --against REF: alternating rounds of REF's Part 2b and the working tree's, CPU ns a request. */
